@@ -1,0 +1,26 @@
+# SPECBIAS_CUDA = AUTO | ON | OFF. AUTO builds the CUDA parts when a CUDA compiler is found.
+# Architectures are explicit (default 80;90): 'native' fails on build machines without a GPU.
+set(SPECBIAS_CUDA "AUTO" CACHE STRING "Build CUDA parts: AUTO, ON or OFF")
+set_property(CACHE SPECBIAS_CUDA PROPERTY STRINGS AUTO ON OFF)
+set(SPECBIAS_CUDA_ARCHITECTURES "80;90" CACHE STRING "CUDA architectures to compile for")
+
+set(SPECBIAS_WITH_CUDA FALSE)
+if(NOT SPECBIAS_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND EXISTS "/usr/local/cuda/bin/nvcc")
+    set(CMAKE_CUDA_COMPILER "/usr/local/cuda/bin/nvcc")
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    set(CMAKE_CUDA_ARCHITECTURES "${SPECBIAS_CUDA_ARCHITECTURES}")
+    enable_language(CUDA)
+    find_package(CUDAToolkit)
+    if(CUDAToolkit_FOUND)
+      set(SPECBIAS_WITH_CUDA TRUE)
+    endif()
+  endif()
+  if(SPECBIAS_CUDA STREQUAL "ON" AND NOT SPECBIAS_WITH_CUDA)
+    message(FATAL_ERROR "SPECBIAS_CUDA=ON but no CUDA compiler/toolkit was found. "
+                        "Install the CUDA toolkit or configure with -DSPECBIAS_CUDA=OFF.")
+  endif()
+endif()
