@@ -1,0 +1,358 @@
+#include "models/one_layer_nested.hpp"
+
+#include <cmath>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <variant>
+
+#include "solver/dense_integrator.hpp"
+#include "solver/gsl_integrator.hpp"
+#include "solver/linear_flow.hpp"
+#include "solver/nested.hpp"
+#include "solver/node_grid.hpp"
+
+namespace specbias::models {
+
+one_layer::Params OneLayerProblem::initial() const {
+  one_layer::Params p;
+  p.W = data.eigenvectors * Q.asDiagonal() * data.eigenvectors.transpose() + W0_offset;
+  p.b = b0;
+  return p;
+}
+
+bool OneLayerProblem::aligned() const { return W0_offset.isZero(0.0) && b0.isZero(0.0) && data.centred(); }
+
+OuterMethod parse_outer_method(const std::string& name) {
+  if (name == "exponential") return OuterMethod::exponential;
+  if (name == "bsimp") return OuterMethod::bsimp;
+  if (name == "msbdf") return OuterMethod::msbdf;
+  if (name == "dopri5") return OuterMethod::dopri5;
+  throw std::invalid_argument("unknown outer integrator '" + name + "' (allowed: exponential, bsimp, msbdf, dopri5)");
+}
+
+std::string to_string(OuterMethod m) {
+  switch (m) {
+    case OuterMethod::exponential: return "exponential";
+    case OuterMethod::bsimp: return "bsimp";
+    case OuterMethod::msbdf: return "msbdf";
+    case OuterMethod::dopri5: return "dopri5";
+  }
+  return "?";
+}
+
+namespace {
+
+std::string sigma_context(const char* what, double sigma) {
+  std::ostringstream s;
+  s << what << " at sigma = " << sigma;
+  return s.str();
+}
+
+// Per-mode outer flow at one σ node (aligned, zero mean): w_k obeys dw_k/dτ = −η ∂L/∂w_k (3.1) per mode.
+class ModewiseFlow {
+ public:
+  ModewiseFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) : method_(o.outer) {
+    const auto d = p.data.dim();
+    const double eta = p.eta;
+    solver::OdeOptions opt = o.outer_ode;
+    opt.context = sigma_context("per-mode gradient flow", sigma);
+    switch (o.outer) {
+      case OuterMethod::exponential: {
+        // dw/dτ = −η(h w − g0) with h = ∂²L/∂w², g0 = −∂L/∂w at w = 0: read off the model's gradient.
+        Eigen::VectorXd kappa(d), c(d);
+        for (int k = 0; k < d; ++k) {
+          const double lambda = p.data.eigenvalues(k);
+          kappa(k) = eta * one_layer::mode_hessian(lambda, sigma);
+          c(k) = -eta * one_layer::mode_gradient(lambda, sigma, 0.0);
+        }
+        flow_ = solver::DiagonalLinearFlow(kappa, c, p.Q);
+        break;
+      }
+      case OuterMethod::bsimp:
+      case OuterMethod::msbdf: {
+        auto scalar = std::make_shared<std::vector<solver::GslIntegrator>>();
+        scalar->reserve(static_cast<size_t>(d));
+        for (int k = 0; k < d; ++k) {
+          const double lambda = p.data.eigenvalues(k);
+          scalar->emplace_back(
+              o.outer == OuterMethod::bsimp ? solver::GslMethod::bsimp : solver::GslMethod::msbdf,
+              [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
+                dw(0) = -eta * one_layer::mode_gradient(lambda, sigma, w(0));
+              },
+              [=](const Eigen::VectorXd&, double, Eigen::MatrixXd& J, Eigen::VectorXd& dfdt) {
+                J(0, 0) = -eta * one_layer::mode_hessian(lambda, sigma);
+                dfdt(0) = 0.0;
+              },
+              Eigen::VectorXd::Constant(1, p.Q(k)), 0.0, opt);
+        }
+        flow_ = scalar;
+        break;
+      }
+      case OuterMethod::dopri5: {
+        const Eigen::VectorXd lambda = p.data.eigenvalues;
+        flow_ = std::make_shared<solver::DenseIntegrator>(
+            [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
+              for (Eigen::Index k = 0; k < w.size(); ++k)
+                dw(k) = -eta * one_layer::mode_gradient(lambda(k), sigma, w(k));
+            },
+            p.Q, 0.0, opt);
+        break;
+      }
+    }
+    w_ = p.Q;
+  }
+
+  void advance_to(double tau) {
+    if (auto* lin = std::get_if<solver::DiagonalLinearFlow>(&flow_)) {
+      lin->advance_to(tau);
+      w_ = lin->state();
+    } else if (auto* gsl = std::get_if<std::shared_ptr<std::vector<solver::GslIntegrator>>>(&flow_)) {
+      for (size_t k = 0; k < (*gsl)->size(); ++k) {
+        (**gsl)[k].advance_to(tau);
+        w_(static_cast<Eigen::Index>(k)) = (**gsl)[k].state()(0);
+      }
+    } else {
+      auto& ode = *std::get<std::shared_ptr<solver::DenseIntegrator>>(flow_);
+      ode.advance_to(tau);
+      w_ = ode.state();
+    }
+  }
+
+  [[nodiscard]] const Eigen::VectorXd& weights() const { return w_; }
+  [[nodiscard]] solver::OdeStats stats() const {
+    solver::OdeStats s;
+    if (auto* gsl = std::get_if<std::shared_ptr<std::vector<solver::GslIntegrator>>>(&flow_)) {
+      for (const auto& g : **gsl) s += g.stats();
+    } else if (auto* ode = std::get_if<std::shared_ptr<solver::DenseIntegrator>>(&flow_)) {
+      s += (*ode)->stats();
+    }
+    return s;
+  }
+
+ private:
+  OuterMethod method_;
+  std::variant<solver::DiagonalLinearFlow, std::shared_ptr<std::vector<solver::GslIntegrator>>,
+               std::shared_ptr<solver::DenseIntegrator>>
+      flow_{solver::DiagonalLinearFlow(Eigen::VectorXd(), Eigen::VectorXd(), Eigen::VectorXd())};
+  Eigen::VectorXd w_;
+};
+
+// Full-matrix outer flow at one σ node: the state is X = [W b] (d×(d+1)) under (3.1) with gradient (2.3).
+class FullMatrixFlow {
+ public:
+  FullMatrixFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) {
+    const auto d = p.data.dim();
+    const one_layer::Params init = p.initial();
+    Eigen::MatrixXd X0(d, d + 1);
+    X0.leftCols(d) = init.W;
+    X0.col(d) = init.b;
+    solver::OdeOptions opt = o.outer_ode;
+    opt.context = sigma_context("full-matrix gradient flow", sigma);
+    switch (o.outer) {
+      case OuterMethod::exponential: {
+        const auto m = one_layer::flow_matrices(p.data, sigma);
+        flow_ = std::make_shared<solver::SymmetricLinearFlow>(2.0 * p.eta * m.K, 2.0 * p.eta * m.C, X0);
+        break;
+      }
+      case OuterMethod::dopri5: {
+        // Right-hand side straight from the gradient (2.3): independent of flow_matrices().
+        const DataMoments* data = &p.data;
+        const double eta = p.eta;
+        flow_ = std::make_shared<solver::MatrixDenseIntegrator>(
+            [=](const Eigen::Map<const Eigen::MatrixXd>& X, Eigen::Map<Eigen::MatrixXd>& dX, double) {
+              const one_layer::Params g = one_layer::gradient(*data, sigma, {X.leftCols(d), X.col(d)});
+              dX.leftCols(d) = -eta * g.W;
+              dX.col(d) = -eta * g.b;
+            },
+            X0, 0.0, opt);
+        break;
+      }
+      default:
+        throw std::invalid_argument("outer integrator '" + to_string(o.outer) +
+                                    "' is per-mode only; the full-matrix path supports exponential or dopri5 "
+                                    "(set solver.outer)");
+    }
+    X_ = X0;
+  }
+
+  void advance_to(double tau) {
+    if (auto* lin = std::get_if<std::shared_ptr<solver::SymmetricLinearFlow>>(&flow_)) {
+      (*lin)->advance_to(tau);
+      X_ = (*lin)->state();
+    } else {
+      auto& ode = *std::get<std::shared_ptr<solver::MatrixDenseIntegrator>>(flow_);
+      ode.advance_to(tau);
+      X_ = ode.state();
+    }
+  }
+  [[nodiscard]] const Eigen::MatrixXd& state() const { return X_; }
+  [[nodiscard]] solver::OdeStats stats() const {
+    if (auto* ode = std::get_if<std::shared_ptr<solver::MatrixDenseIntegrator>>(&flow_)) return (*ode)->stats();
+    return {};
+  }
+
+ private:
+  std::variant<std::shared_ptr<solver::SymmetricLinearFlow>, std::shared_ptr<solver::MatrixDenseIntegrator>> flow_;
+  Eigen::MatrixXd X_;
+};
+
+void require_aligned(const OneLayerProblem& p, const char* path) {
+  if (!p.aligned())
+    throw std::invalid_argument(std::string(path) +
+                                " needs an aligned start (W(0) = U diag(Q) U^T, b(0) = 0) and zero-mean data; "
+                                "use the full-matrix path (run.numeric_path = \"full_matrix\")");
+}
+
+GeneratedTrajectory empty_trajectory(const OneLayerProblem& p, const std::vector<double>& taus) {
+  GeneratedTrajectory t;
+  t.tau = taus;
+  t.variance.setZero(static_cast<Eigen::Index>(taus.size()), p.data.dim());
+  t.mean.setZero(static_cast<Eigen::Index>(taus.size()), p.data.dim());
+  return t;
+}
+
+solver::PanelGrid make_grid(const SamplingRange& r, const NestedOptions& o) {
+  return {std::log(r.sigma_min), std::log(r.sigma_max), o.panels, o.points_per_panel};
+}
+
+}  // namespace
+
+GeneratedTrajectory closed_form_trajectory(const OneLayerProblem& p, const std::vector<double>& taus) {
+  require_aligned(p, "the closed form (4.6)");
+  GeneratedTrajectory t = empty_trajectory(p, taus);
+  for (size_t j = 0; j < taus.size(); ++j)
+    for (int k = 0; k < p.data.dim(); ++k)
+      t.variance(static_cast<Eigen::Index>(j), k) =
+          one_layer_generated_variance(p.data.eigenvalues(k), p.Q(k), p.eta, taus[j], p.range);
+  return t;
+}
+
+GeneratedTrajectory quadrature_trajectory(const OneLayerProblem& p, const std::vector<double>& taus,
+                                          const solver::QuadratureOptions& options) {
+  require_aligned(p, "mode-wise quadrature (4.4)");
+  GeneratedTrajectory t = empty_trajectory(p, taus);
+  const auto d = p.data.dim();
+  std::vector<std::size_t> evaluations(taus.size() * static_cast<size_t>(d), 0);
+  solver::parallel_for(taus.size() * static_cast<size_t>(d), 0, [&](std::size_t idx) {
+    const size_t j = idx / static_cast<size_t>(d);
+    const int k = static_cast<int>(idx % static_cast<size_t>(d));
+    const double lambda = p.data.eigenvalues(k), tau = taus[j];
+    // Break points where the integrand changes character: s = ½ ln λ (w* transition) and s = −½ ln c.
+    std::vector<double> breaks;
+    if (lambda > 0) breaks.push_back(0.5 * std::log(lambda));
+    if (tau > 0) breaks.push_back(-0.5 * std::log(2.0 * p.eta * tau));
+    solver::QuadratureOptions opt = options;
+    std::size_t count = 0;
+    const double v = generated_variance_quadrature(
+        [&](double sigma) {
+          ++count;
+          return one_layer::mode_weight(lambda, sigma, p.eta, tau, p.Q(k));
+        },
+        p.range, breaks, opt);
+    t.variance(static_cast<Eigen::Index>(j), k) = v;
+    evaluations[idx] = count;
+  });
+  for (auto e : evaluations) t.quadrature_evaluations += e;
+  return t;
+}
+
+GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<double>& taus,
+                                    const NestedOptions& o) {
+  require_aligned(p, "the mode-wise nested path");
+  GeneratedTrajectory t = empty_trajectory(p, taus);
+  const solver::PanelGrid grid = make_grid(p.range, o);
+  std::vector<ModewiseFlow> flows;
+  flows.reserve(grid.size());
+  for (double s : grid.nodes()) flows.emplace_back(p, std::exp(s), o);
+  const auto d = p.data.dim();
+  std::vector<double> w_nodes(grid.size());
+  solver::run_nested(flows, taus, o.threads, [&](std::size_t j, double) {
+    for (int k = 0; k < d; ++k) {
+      for (size_t i = 0; i < flows.size(); ++i) w_nodes[i] = flows[i].weights()(k);
+      t.variance(static_cast<Eigen::Index>(j), k) = generated_variance_on_grid(grid, w_nodes, p.range);
+    }
+    if (o.progress) o.progress(j + 1, taus.size());
+  });
+  for (const auto& f : flows) t.outer_stats += f.stats();
+  t.sigma_nodes = grid.size();
+  return t;
+}
+
+GeneratedTrajectory nested_full_matrix(const OneLayerProblem& p, const std::vector<double>& taus,
+                                       const NestedOptions& o) {
+  GeneratedTrajectory t = empty_trajectory(p, taus);
+  const solver::PanelGrid grid = make_grid(p.range, o);
+  std::vector<FullMatrixFlow> flows;
+  flows.reserve(grid.size());
+  for (double s : grid.nodes()) flows.emplace_back(p, std::exp(s), o);
+  const auto d = p.data.dim();
+  const Eigen::MatrixXd& U = p.data.eigenvectors;
+  std::vector<double> coeffs(static_cast<size_t>(o.points_per_panel));
+  solver::run_nested(flows, taus, o.threads, [&](std::size_t j, double tau) {
+    // Inner PF-ODE (4.2) with (W, b) at s interpolated from the enclosing panel's nodes.
+    Eigen::MatrixXd X(d, d + 1);
+    solver::OdeOptions inner = o.inner_ode;
+    inner.context = "PF-ODE transport at tau = " + std::to_string(tau);
+    const AffineTransport tr = pf_affine_transport(
+        [&](double s, Eigen::MatrixXd& W, Eigen::VectorXd& b) {
+          const std::size_t first = grid.stencil(s, coeffs);
+          X.setZero();
+          for (size_t m = 0; m < coeffs.size(); ++m) X.noalias() += coeffs[m] * flows[first + m].state();
+          W = X.leftCols(d);
+          b = X.col(d);
+        },
+        d, p.range, inner);
+    const Eigen::MatrixXd M = U.transpose() * tr.covariance(p.range.sigma_max) * U;
+    t.variance.row(static_cast<Eigen::Index>(j)) = M.diagonal().transpose();
+    t.mean.row(static_cast<Eigen::Index>(j)) = (U.transpose() * tr.c).transpose();
+    t.eigenbasis_covariance.push_back(M);
+    t.inner_stats += tr.stats;
+    if (o.progress) o.progress(j + 1, taus.size());
+  });
+  for (const auto& f : flows) t.outer_stats += f.stats();
+  t.sigma_nodes = grid.size();
+  return t;
+}
+
+Eigen::MatrixXd weight_trajectory_closed_form(const OneLayerProblem& p, double sigma, const std::vector<double>& taus) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
+  const one_layer::Params init = p.initial();
+  for (size_t j = 0; j < taus.size(); ++j) {
+    if (p.aligned()) {
+      for (int k = 0; k < p.data.dim(); ++k)
+        out(static_cast<Eigen::Index>(j), k) = one_layer::mode_weight(p.data.eigenvalues(k), sigma, p.eta, taus[j], p.Q(k));
+    } else {
+      const one_layer::Params w = one_layer::closed_form_flow(p.data, sigma, p.eta, taus[j], init);
+      out.row(static_cast<Eigen::Index>(j)) =
+          (p.data.eigenvectors.transpose() * w.W * p.data.eigenvectors).diagonal().transpose();
+    }
+  }
+  return out;
+}
+
+Eigen::MatrixXd weight_trajectory_numeric(const OneLayerProblem& p, double sigma, const std::vector<double>& taus,
+                                          const NestedOptions& o) {
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
+  const auto d = p.data.dim();
+  if (p.aligned()) {
+    ModewiseFlow flow(p, sigma, o);
+    for (size_t j = 0; j < taus.size(); ++j) {
+      flow.advance_to(taus[j]);
+      out.row(static_cast<Eigen::Index>(j)) = flow.weights().transpose();
+    }
+  } else {
+    NestedOptions full = o;
+    if (full.outer != OuterMethod::exponential) full.outer = OuterMethod::dopri5;
+    FullMatrixFlow flow(p, sigma, full);
+    for (size_t j = 0; j < taus.size(); ++j) {
+      flow.advance_to(taus[j]);
+      const Eigen::MatrixXd W = flow.state().leftCols(d);
+      out.row(static_cast<Eigen::Index>(j)) =
+          (p.data.eigenvectors.transpose() * W * p.data.eigenvectors).diagonal().transpose();
+    }
+  }
+  return out;
+}
+
+}  // namespace specbias::models
