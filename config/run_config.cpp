@@ -1,0 +1,242 @@
+#include "config/run_config.hpp"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/errors.hpp"
+#include "config/toml_reader.hpp"
+
+namespace specbias::config {
+
+namespace {
+
+toml::array to_array(const std::vector<double>& v) {
+  toml::array a;
+  for (double x : v) a.push_back(x);
+  return a;
+}
+
+Config read(TomlReader& r) {
+  Config c;
+  c.source = r.file();
+  // [data]
+  auto& d = c.data;
+  const bool has_eig = r.has("data.eigenvalues"), has_gen = r.has("data.generator"), has_file = r.has("data.file");
+  const int sources = int(has_eig) + int(has_gen) + int(has_file);
+  if (sources != 1)
+    r.fail("data", sources == 0 ? "no data source given" : "more than one data source given",
+           "set exactly one of `eigenvalues = [...]`, `generator = \"...\"` or `file = \"...\"`");
+  if (has_eig) {
+    d.eigenvalues = r.number_list("data.eigenvalues", Range::non_negative());
+    d.basis = r.string("data.basis", "identity", {"identity", "dct", "random"});
+  }
+  if (has_gen) {
+    d.generator = r.string("data.generator", std::nullopt, {"lognormal_rotation", "log_spaced", "stationary"});
+    d.dim = static_cast<int>(r.integer("data.dim", std::nullopt, Range::closed(1, 8192)));
+    if (d.generator == "log_spaced") {
+      d.top = r.number("data.top", 10.0, Range::positive());
+      d.bottom = r.number("data.bottom", 1e-3, Range::positive());
+      d.basis = r.string("data.basis", "identity", {"identity", "dct", "random"});
+    }
+    if (d.generator == "stationary") d.rho = r.number("data.rho", 0.5, {-1.0, 1.0, false, false});
+  }
+  if (has_eig || (has_gen && (d.generator == "lognormal_rotation" || d.basis == "random")))
+    d.seed = r.integer("data.seed", 0, Range::non_negative());
+  if (has_gen && d.generator == "lognormal_rotation") d.seed = r.integer("data.seed", 0, Range::non_negative());
+  if (has_file) {
+    d.file = r.string("data.file", std::nullopt);
+    // Relative data paths are relative to the config file, so configs can travel with their data.
+    std::filesystem::path p(d.file);
+    if (p.is_relative() && !r.file().empty() && r.file()[0] != '<')
+      p = std::filesystem::path(r.file()).parent_path() / p;
+    d.file = p.lexically_normal().string();
+    d.scaling = r.string("data.scaling", "minus_one_one", {"minus_one_one", "unit", "raw"});
+    d.max_samples = r.integer("data.max_samples", 0, Range::non_negative());
+  }
+  if (r.has("data.mean")) d.mean = r.number_list("data.mean", {});
+  if (has_eig && !d.mean.empty() && d.mean.size() != d.eigenvalues.size())
+    r.fail("data.mean", "has " + std::to_string(d.mean.size()) + " entries but there are " +
+                            std::to_string(d.eigenvalues.size()) + " eigenvalues", "give one mean per mode");
+  if (has_gen && !d.mean.empty() && static_cast<int>(d.mean.size()) != d.dim)
+    r.fail("data.mean", "has " + std::to_string(d.mean.size()) + " entries but dim = " + std::to_string(d.dim));
+
+  // [model]
+  auto& m = c.model;
+  m.kind = r.string("model.kind", "one_layer", {"one_layer"});
+  m.Q = r.number_or_list("model.Q", 0.1, {-10.0, 10.0});
+  if (has_eig && m.Q.size() != 1 && m.Q.size() != d.eigenvalues.size())
+    r.fail("model.Q", "has " + std::to_string(m.Q.size()) + " entries for " + std::to_string(d.eigenvalues.size()) +
+                          " modes", "give one value, or one per mode");
+  m.W0_offset = r.string("model.W0_offset", "none", {"none", "nonaligned"});
+  m.W0_offset_scale = r.number("model.W0_offset_scale", 0.1, {});
+  m.b0 = r.string("model.b0", "zero", {"zero", "nonaligned"});
+  m.b0_scale = r.number("model.b0_scale", 0.5, {});
+
+  // [training]
+  auto& t = c.training;
+  t.eta = r.number("training.eta", 1.0, Range::positive());
+  const bool has_list = r.has("training.tau"), has_range = r.has("training.tau_points");
+  if (has_list == has_range)
+    r.fail("training", has_list ? "both `tau` and `tau_points` given" : "no training times given",
+           "set `tau = [...]` or `tau_min`, `tau_max`, `tau_points` for a log-spaced range");
+  if (has_list) {
+    t.tau = r.number_list("training.tau", Range::non_negative());
+    for (std::size_t i = 1; i < t.tau.size(); ++i)
+      if (t.tau[i] <= t.tau[i - 1]) r.fail("training.tau", "values must be strictly increasing");
+  } else {
+    t.tau_points = static_cast<int>(r.integer("training.tau_points", std::nullopt, Range::closed(2, 100000)));
+    t.tau_min = r.number("training.tau_min", 1e-4, Range::positive());
+    t.tau_max = r.number("training.tau_max", 1e5, Range::positive());
+    if (t.tau_max <= t.tau_min) r.fail("training.tau_max", "must be larger than tau_min = " + std::to_string(t.tau_min));
+    t.include_zero = r.boolean("training.include_zero", true);
+    if (t.include_zero) t.tau.push_back(0.0);
+    for (int i = 0; i < t.tau_points; ++i)
+      t.tau.push_back(t.tau_min * std::pow(t.tau_max / t.tau_min, double(i) / (t.tau_points - 1)));
+  }
+
+  // [sampling]
+  c.sampling.sigma_min = r.number("sampling.sigma_min", 0.002, Range::positive());
+  c.sampling.sigma_max = r.number("sampling.sigma_max", 80.0, Range::positive());
+  if (c.sampling.sigma_min >= c.sampling.sigma_max)
+    r.fail("sampling.sigma_min",
+           "sigma_min = " + std::to_string(c.sampling.sigma_min) + " must be smaller than sigma_max = " +
+               std::to_string(c.sampling.sigma_max), "sampling runs from sigma_max down to sigma_min");
+
+  // [run]
+  c.run.method = r.string("run.method", "both", {"closed_form", "numeric", "both"});
+  c.run.numeric_path = r.string("run.numeric_path", "auto", {"auto", "modewise", "full_matrix"});
+  c.run.quadrature = r.boolean("run.quadrature", true);
+  c.run.threads = static_cast<int>(r.integer("run.threads", 0, Range::closed(0, 1024)));
+
+  // [solver]
+  auto& s = c.solver;
+  s.outer = r.string("solver.outer", "auto", {"auto", "exponential", "bsimp", "msbdf", "dopri5"});
+  s.panels = static_cast<int>(r.integer("solver.panels", 24, Range::closed(1, 4096)));
+  s.points_per_panel = static_cast<int>(r.integer("solver.points_per_panel", 12, Range::closed(2, 32)));
+  s.outer_rtol = r.number("solver.outer_rtol", 1e-12, {0.0, 1.0, false, false});
+  s.outer_atol = r.number("solver.outer_atol", 1e-14, {0.0, 1.0, false, false});
+  s.outer_max_steps = r.integer("solver.outer_max_steps", 2'000'000, Range::closed(1, 1e12));
+  s.inner_rtol = r.number("solver.inner_rtol", 1e-11, {0.0, 1.0, false, false});
+  s.inner_atol = r.number("solver.inner_atol", 1e-14, {0.0, 1.0, false, false});
+  s.inner_max_steps = r.integer("solver.inner_max_steps", 200'000, Range::closed(1, 1e12));
+  s.quadrature_rtol = r.number("solver.quadrature_rtol", 1e-12, {0.0, 1.0, false, false});
+
+  // [analysis]
+  auto& a = c.analysis;
+  a.criterion = r.string("analysis.criterion", "geometric", {"geometric", "harmonic", "arithmetic"});
+  a.target = r.string("analysis.target", "data", {"data", "asymptote"});
+  a.gray_lo = r.number("analysis.gray_lo", 0.5, Range::positive());
+  a.gray_hi = r.number("analysis.gray_hi", 2.0, Range::positive());
+  if (a.gray_hi < a.gray_lo) r.fail("analysis.gray_hi", "must be at least gray_lo");
+  if (r.has("analysis.weight_sigma")) a.weight_sigma = r.number_or_list("analysis.weight_sigma", 1.0, Range::positive());
+  a.points_per_decade = static_cast<int>(r.integer("analysis.points_per_decade", 40, Range::closed(2, 10000)));
+
+  // [validation]
+  auto& v = c.validation;
+  v.quadrature_rel = r.number("validation.quadrature_rel", 1e-9, Range::positive());
+  v.nested_rel = r.number("validation.nested_rel", 1e-9, Range::positive());
+  v.pf_transition_rel = r.number("validation.pf_transition_rel", 1e-7, Range::positive());
+  v.weights_abs = r.number("validation.weights_abs", 1e-10, Range::positive());
+
+  // [output]
+  c.output.figures = r.boolean("output.figures", true);
+  c.output.npy = r.boolean("output.npy", true);
+
+  r.reject_unknown_keys();
+  return c;
+}
+
+Config parse_table(toml::table table, const std::string& name, const std::vector<std::string>& overrides) {
+  for (const auto& o : overrides) apply_override(table, o);
+  TomlReader reader(std::move(table), name);
+  return read(reader);
+}
+
+}  // namespace
+
+Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
+  toml::table table;
+  try {
+    table = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax error: "
+        << e.description();
+    throw ConfigError(msg.str());
+  }
+  return parse_table(std::move(table), name, overrides);
+}
+
+Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config file '" + path + "' cannot be read (does it exist?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str(), path, overrides);
+}
+
+toml::table Config::to_toml() const {
+  toml::table data_t;
+  if (!data.eigenvalues.empty()) {
+    data_t.insert("eigenvalues", to_array(data.eigenvalues));
+    data_t.insert("basis", data.basis);
+    data_t.insert("seed", data.seed);
+  }
+  if (!data.generator.empty()) {
+    data_t.insert("generator", data.generator);
+    data_t.insert("dim", data.dim);
+    data_t.insert("seed", data.seed);
+    if (data.generator == "log_spaced") {
+      data_t.insert("top", data.top);
+      data_t.insert("bottom", data.bottom);
+      data_t.insert("basis", data.basis);
+    }
+    if (data.generator == "stationary") data_t.insert("rho", data.rho);
+  }
+  if (!data.file.empty()) {
+    data_t.insert("file", data.file);
+    data_t.insert("scaling", data.scaling);
+    data_t.insert("max_samples", data.max_samples);
+  }
+  if (!data.mean.empty()) data_t.insert("mean", to_array(data.mean));
+  return toml::table{
+      {"data", data_t},
+      {"model", toml::table{{"kind", model.kind},
+                            {"Q", to_array(model.Q)},
+                            {"W0_offset", model.W0_offset},
+                            {"W0_offset_scale", model.W0_offset_scale},
+                            {"b0", model.b0},
+                            {"b0_scale", model.b0_scale}}},
+      {"training", toml::table{{"eta", training.eta}, {"tau", to_array(training.tau)}}},
+      {"sampling", toml::table{{"sigma_min", sampling.sigma_min}, {"sigma_max", sampling.sigma_max}}},
+      {"run", toml::table{{"method", run.method},
+                          {"numeric_path", run.numeric_path},
+                          {"quadrature", run.quadrature},
+                          {"threads", run.threads}}},
+      {"solver", toml::table{{"outer", solver.outer},
+                             {"panels", solver.panels},
+                             {"points_per_panel", solver.points_per_panel},
+                             {"outer_rtol", solver.outer_rtol},
+                             {"outer_atol", solver.outer_atol},
+                             {"outer_max_steps", solver.outer_max_steps},
+                             {"inner_rtol", solver.inner_rtol},
+                             {"inner_atol", solver.inner_atol},
+                             {"inner_max_steps", solver.inner_max_steps},
+                             {"quadrature_rtol", solver.quadrature_rtol}}},
+      {"analysis", toml::table{{"criterion", analysis.criterion},
+                               {"target", analysis.target},
+                               {"gray_lo", analysis.gray_lo},
+                               {"gray_hi", analysis.gray_hi},
+                               {"weight_sigma", to_array(analysis.weight_sigma)},
+                               {"points_per_decade", analysis.points_per_decade}}},
+      {"validation", toml::table{{"quadrature_rel", validation.quadrature_rel},
+                                 {"nested_rel", validation.nested_rel},
+                                 {"pf_transition_rel", validation.pf_transition_rel},
+                                 {"weights_abs", validation.weights_abs}}},
+      {"output", toml::table{{"figures", output.figures}, {"npy", output.npy}}},
+  };
+}
+
+}  // namespace specbias::config

@@ -1,0 +1,108 @@
+// The run configuration: one plain struct per config block, filled with defaults and checked on load
+// (docs/config.md describes every key). Loading rejects unknown keys and reports bad values with file, key,
+// line, value and allowed range. `to_toml` writes the fully resolved configuration back out.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <toml++/toml.h>
+#include <vector>
+
+namespace specbias::config {
+
+struct DataConfig {
+  // Exactly one source: `eigenvalues`, `generator` or `file`.
+  std::vector<double> eigenvalues;  // explicit spectrum λ_k (mode order kept)
+  std::string basis = "identity";   // eigenbasis for an explicit spectrum: identity | dct | random
+  std::string generator;            // lognormal_rotation (12.4) | log_spaced (13.2) | stationary (13.2)
+  int dim = 0;                      // for generators
+  double top = 10.0, bottom = 1e-3; // log_spaced
+  double rho = 0.5;                 // stationary: Σ_ij = ρ^dist(i,j)
+  long long seed = 0;               // SplitMix64 seed for lognormal_rotation / random basis
+  std::string file;                 // .npy (N×d, N×H×W, N×C×H×W) or MNIST IDX (.gz)
+  std::string scaling = "minus_one_one";  // uint8 pixels: minus_one_one | unit | raw
+  long long max_samples = 0;        // 0: all
+  std::vector<double> mean;         // optional non-zero mean (length d)
+};
+
+struct ModelConfig {
+  std::string kind = "one_layer";
+  std::vector<double> Q{0.1};       // scalar (all modes) or one per mode
+  std::string W0_offset = "none";   // none | nonaligned (THEORY 13.2 matrix added to U diag(Q) U^T)
+  double W0_offset_scale = 0.1;
+  std::string b0 = "zero";          // zero | nonaligned (13.2 vector)
+  double b0_scale = 0.5;
+};
+
+struct TrainingConfig {
+  double eta = 1.0;
+  std::vector<double> tau;          // explicit list, or built from the range below
+  double tau_min = 1e-4, tau_max = 1e5;
+  int tau_points = 0;               // > 0: log-spaced range (plus τ = 0 when include_zero)
+  bool include_zero = true;
+};
+
+struct SamplingConfig {
+  double sigma_min = 0.002;
+  double sigma_max = 80.0;
+};
+
+struct RunConfig {
+  std::string method = "both";       // closed_form | numeric | both
+  std::string numeric_path = "auto"; // auto | modewise | full_matrix
+  bool quadrature = true;            // also run adaptive quadrature (4.4) when the start is aligned
+  int threads = 0;                   // 0: all hardware threads
+};
+
+struct SolverConfig {
+  std::string outer = "auto";        // auto | exponential | bsimp | msbdf | dopri5
+  int panels = 24;
+  int points_per_panel = 12;
+  double outer_rtol = 1e-12, outer_atol = 1e-14;
+  long long outer_max_steps = 2'000'000;
+  double inner_rtol = 1e-11, inner_atol = 1e-14;
+  long long inner_max_steps = 200'000;
+  double quadrature_rtol = 1e-12;
+};
+
+struct AnalysisConfig {
+  std::string criterion = "geometric";  // geometric | harmonic | arithmetic (11.1)
+  std::string target = "data";          // data (λ_k) | asymptote ((4.8))
+  double gray_lo = 0.5, gray_hi = 2.0;  // (11.3)
+  std::vector<double> weight_sigma{1.0};// σ values for weight trajectories (Fig. 2A)
+  int points_per_decade = 40;           // bracketing grid for continuous crossings
+};
+
+struct ValidationConfig {
+  double quadrature_rel = 1e-9;      // closed form vs adaptive quadrature (THEORY §15)
+  double nested_rel = 1e-9;          // closed form vs nested mode-wise path
+  double pf_transition_rel = 1e-7;   // closed form vs full-matrix PF transport
+  double weights_abs = 1e-10;        // closed-form weights vs numeric flow
+};
+
+struct OutputConfig {
+  bool figures = true;
+  bool npy = true;                   // also write variance.npy etc.
+};
+
+struct Config {
+  std::string source;                // file the config came from
+  DataConfig data;
+  ModelConfig model;
+  TrainingConfig training;
+  SamplingConfig sampling;
+  RunConfig run;
+  SolverConfig solver;
+  AnalysisConfig analysis;
+  ValidationConfig validation;
+  OutputConfig output;
+
+  [[nodiscard]] toml::table to_toml() const;
+};
+
+// Parses a config file; `overrides` are --set assignments applied before validation.
+Config load_config(const std::string& path, const std::vector<std::string>& overrides = {});
+// Parses config text (tests, built-in defaults); `name` stands in for the file name in messages.
+Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides = {});
+
+}  // namespace specbias::config

@@ -1,0 +1,111 @@
+#include "pipeline/problem_builder.hpp"
+
+#include <cmath>
+
+#include "common/errors.hpp"
+#include "models/data_files.hpp"
+#include "models/data_sources.hpp"
+#include "models/splitmix64.hpp"
+
+namespace specbias::pipeline {
+
+using models::DataMoments;
+
+namespace {
+Eigen::MatrixXd make_basis(const std::string& basis, Eigen::Index d, long long seed) {
+  if (basis == "dct") return models::dct2_basis(d);
+  if (basis == "random") {
+    models::SplitMix64 rng(static_cast<std::uint64_t>(seed));
+    return models::random_orthogonal(d, rng);
+  }
+  return Eigen::MatrixXd::Identity(d, d);
+}
+Eigen::VectorXd to_vector(const std::vector<double>& v) { return Eigen::Map<const Eigen::VectorXd>(v.data(), v.size()); }
+}  // namespace
+
+DataMoments build_data(const config::Config& c) {
+  const auto& d = c.data;
+  DataMoments m;
+  if (!d.eigenvalues.empty()) {
+    const auto n = static_cast<Eigen::Index>(d.eigenvalues.size());
+    m = DataMoments::from_spectrum(to_vector(d.eigenvalues), make_basis(d.basis, n, d.seed), {},
+                                   "explicit spectrum, basis " + d.basis);
+  } else if (d.generator == "lognormal_rotation") {
+    m = models::lognormal_rotation_moments(d.dim, static_cast<std::uint64_t>(d.seed));
+  } else if (d.generator == "log_spaced") {
+    m = DataMoments::from_spectrum(models::log_spaced_spectrum(d.dim, d.top, d.bottom),
+                                   make_basis(d.basis, d.dim, d.seed), {}, "log-spaced spectrum (13.2)");
+  } else if (d.generator == "stationary") {
+    m = DataMoments::from_covariance(models::stationary_covariance(d.dim, d.rho), {},
+                                     "stationary covariance rho^dist (13.2)");
+  } else {
+    const auto scaling = d.scaling == "unit" ? models::PixelScaling::unit
+                         : d.scaling == "raw" ? models::PixelScaling::raw
+                                              : models::PixelScaling::minus_one_one;
+    std::optional<Eigen::Index> max;
+    if (d.max_samples > 0) max = d.max_samples;
+    const Eigen::MatrixXd X = models::load_samples(d.file, scaling, max);
+    const DataMoments sample = models::moments_from_samples(X, "empirical moments of " + d.file);
+    // The file's own mean is kept unless the config overrides it.
+    m = DataMoments::from_covariance(sample.covariance, sample.mean, sample.description);
+  }
+  if (!d.mean.empty()) {
+    if (static_cast<Eigen::Index>(d.mean.size()) != m.dim())
+      throw ConfigError(c.source + ": [data] mean: has " + std::to_string(d.mean.size()) +
+                        " entries but the data dimension is " + std::to_string(m.dim()));
+    m.mean = to_vector(d.mean);
+  }
+  return m;
+}
+
+models::OneLayerProblem build_one_layer(const config::Config& c, DataMoments data) {
+  models::OneLayerProblem p;
+  const auto d = data.dim();
+  const auto& Q = c.model.Q;
+  if (Q.size() != 1 && static_cast<Eigen::Index>(Q.size()) != d)
+    throw ConfigError(c.source + ": [model] Q: has " + std::to_string(Q.size()) + " entries for " + std::to_string(d) +
+                      " modes; give one value, or one per mode");
+  p.Q = Q.size() == 1 ? Eigen::VectorXd::Constant(d, Q[0]) : to_vector(Q);
+  p.W0_offset = c.model.W0_offset == "nonaligned" ? models::nonaligned_matrix(d, d, c.model.W0_offset_scale)
+                                                  : Eigen::MatrixXd::Zero(d, d);
+  p.b0 = c.model.b0 == "nonaligned" ? models::nonaligned_vector(d, c.model.b0_scale) : Eigen::VectorXd::Zero(d);
+  p.eta = c.training.eta;
+  p.range = {c.sampling.sigma_min, c.sampling.sigma_max};
+  p.data = std::move(data);
+  return p;
+}
+
+bool use_full_matrix(const config::Config& c, const models::OneLayerProblem& p) {
+  if (c.run.numeric_path == "full_matrix") return true;
+  if (c.run.numeric_path == "modewise") {
+    if (!p.aligned())
+      throw ConfigError(c.source + ": [run] numeric_path: \"modewise\" needs an aligned start and zero-mean data "
+                        "(this config has " + std::string(p.data.centred() ? "" : "a non-zero mean, ") +
+                        "a non-aligned W(0) or non-zero b(0)); use \"full_matrix\" or \"auto\"");
+    return false;
+  }
+  return !p.aligned();
+}
+
+models::NestedOptions build_nested_options(const config::Config& c, bool full_matrix) {
+  models::NestedOptions o;
+  const std::string outer = c.solver.outer == "auto" ? (full_matrix ? "exponential" : "bsimp") : c.solver.outer;
+  o.outer = models::parse_outer_method(outer);
+  if (full_matrix && (o.outer == models::OuterMethod::bsimp || o.outer == models::OuterMethod::msbdf))
+    throw ConfigError(c.source + ": [solver] outer: \"" + outer +
+                      "\" works per mode only; the full-matrix path needs \"exponential\" or \"dopri5\"");
+  o.panels = c.solver.panels;
+  o.points_per_panel = c.solver.points_per_panel;
+  o.outer_ode.rtol = c.solver.outer_rtol;
+  o.outer_ode.atol = c.solver.outer_atol;
+  o.outer_ode.max_steps = static_cast<std::size_t>(c.solver.outer_max_steps);
+  o.outer_ode.max_steps_key = "solver.outer_max_steps";
+  o.inner_ode.rtol = c.solver.inner_rtol;
+  o.inner_ode.atol = c.solver.inner_atol;
+  o.inner_ode.max_steps = static_cast<std::size_t>(c.solver.inner_max_steps);
+  o.inner_ode.max_steps_key = "solver.inner_max_steps";
+  o.threads = c.run.threads;
+  return o;
+}
+
+}  // namespace specbias::pipeline

@@ -1,0 +1,370 @@
+#include "pipeline/simulate.hpp"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <fmt/format.h>
+#include <sstream>
+
+#include "analysis/alignment.hpp"
+#include "analysis/divergence.hpp"
+#include "analysis/emergence.hpp"
+#include "analysis/power_law.hpp"
+#include "common/atomic_file.hpp"
+#include "common/environment.hpp"
+#include "common/npy.hpp"
+#include "pipeline/figures.hpp"
+#include "pipeline/problem_builder.hpp"
+
+namespace specbias::pipeline {
+
+using nlohmann::json;
+
+namespace {
+
+analysis::Criterion parse_criterion(const std::string& s) {
+  if (s == "harmonic") return analysis::Criterion::harmonic;
+  if (s == "arithmetic") return analysis::Criterion::arithmetic;
+  return analysis::Criterion::geometric;
+}
+
+json fit_to_json(const std::optional<analysis::PowerLawFit>& f) {
+  if (!f) return nullptr;
+  auto num = [](double x) -> json { return std::isfinite(x) ? json(x) : json(nullptr); };
+  return {{"alpha", num(f->alpha)},           {"prefactor", num(f->prefactor)},
+          {"intercept", num(f->intercept)},   {"r2", num(f->r2)},
+          {"alpha_stderr", num(f->alpha_stderr)}, {"reverse_slope", num(f->reverse_slope)},
+          {"n", f->n}};
+}
+
+// Emergence per mode (11.1): continuous root-finding when v(τ) can be evaluated anywhere (closed form),
+// otherwise the sampled estimator on the τ grid.
+std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c, const models::OneLayerProblem& p,
+                                                        const models::GeneratedTrajectory& traj, bool continuous) {
+  const auto criterion = parse_criterion(c.analysis.criterion);
+  std::vector<analysis::ModeEmergence> out;
+  const double tau_lo = [&] {
+    for (double t : traj.tau)
+      if (t > 0) return t;
+    return 1e-12;
+  }();
+  const double tau_hi = traj.tau.back();
+  for (int k = 0; k < p.data.dim(); ++k) {
+    const double lambda = p.data.eigenvalues(k);
+    analysis::ModeEmergence m;
+    m.mode = k;
+    m.lambda = lambda;
+    m.v0 = traj.tau.front() == 0.0 ? traj.variance(0, k)
+                                   : models::one_layer_initial_variance(p.Q(k), p.range);
+    m.v_target = c.analysis.target == "asymptote" ? models::converged_generated_variance(lambda, p.range) : lambda;
+    m.rising = m.v_target > m.v0;
+    m.gray = analysis::in_gray_zone(m.v0, m.v_target, c.analysis.gray_lo, c.analysis.gray_hi);
+    if (!(lambda > 0)) {
+      out.push_back(m);
+      continue;
+    }
+    std::optional<analysis::Emergence> e;
+    if (continuous) {
+      e = analysis::first_crossing_continuous(
+          [&](double tau) { return models::one_layer_generated_variance(lambda, p.Q(k), p.eta, tau, p.range); }, m.v0,
+          m.v_target, criterion, tau_lo, tau_hi, c.analysis.points_per_decade);
+    } else {
+      std::vector<double> col(traj.tau.size());
+      for (size_t j = 0; j < col.size(); ++j) col[j] = traj.variance(static_cast<Eigen::Index>(j), k);
+      e = analysis::first_crossing_sampled(traj.tau, col, m.v_target, criterion, 0.0);
+    }
+    if (e) m.tau_star = e->tau;
+    out.push_back(m);
+  }
+  return out;
+}
+
+json emergence_json(const std::vector<analysis::ModeEmergence>& modes) {
+  json arr = json::array();
+  for (const auto& m : modes) {
+    arr.push_back({{"mode", m.mode},
+                   {"lambda", m.lambda},
+                   {"v0", m.v0},
+                   {"v_target", m.v_target},
+                   {"tau_star", m.tau_star ? json(*m.tau_star) : json(nullptr)},
+                   {"branch", m.rising ? "rising" : "decaying"},
+                   {"gray_zone", m.gray}});
+  }
+  return arr;
+}
+
+json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
+  const auto fits = analysis::fit_branches(modes);
+  return {{"rising", fit_to_json(fits.rising)}, {"decaying", fit_to_json(fits.decaying)}};
+}
+
+std::pair<double, double> max_errors(const Eigen::MatrixXd& a, const Eigen::MatrixXd& ref) {
+  const Eigen::ArrayXXd diff = (a - ref).array().abs();
+  return {diff.maxCoeff(), (diff / ref.array().abs().max(1e-300)).maxCoeff()};
+}
+
+// KL(generated || data) per τ: per-mode (10.2) for aligned trajectories, full (10.1) from the eigenbasis
+// covariance when the full-matrix path provides it.
+std::vector<double> kl_series(const models::OneLayerProblem& p, const models::GeneratedTrajectory& t) {
+  std::vector<double> kl(t.tau.size(), std::numeric_limits<double>::quiet_NaN());
+  const Eigen::VectorXd m_data = p.data.mean_in_eigenbasis();
+  const bool positive = (p.data.eigenvalues.array() > 0).all();
+  if (!positive) return kl;
+  for (size_t j = 0; j < t.tau.size(); ++j) {
+    const auto jj = static_cast<Eigen::Index>(j);
+    if (!t.eigenbasis_covariance.empty()) {
+      kl[j] = analysis::kl_gaussian(t.mean.row(jj).transpose(), t.eigenbasis_covariance[j], m_data,
+                                    Eigen::MatrixXd(p.data.eigenvalues.asDiagonal()));
+    } else {
+      kl[j] = analysis::kl_per_mode(t.variance.row(jj).transpose(), p.data.eigenvalues).sum();
+    }
+  }
+  return kl;
+}
+
+}  // namespace
+
+SimulationResult simulate(const config::Config& c, const std::function<void(const std::string&)>& log_fn) {
+  auto log = [&](const std::string& s) {
+    if (log_fn) log_fn(s);
+  };
+  using clock = std::chrono::steady_clock;
+  SimulationResult r;
+  r.tau = c.training.tau;
+  r.problem = build_one_layer(c, build_data(c));
+  const auto& p = r.problem;
+  log(fmt::format("data: {} (d = {}, lambda in [{:.3g}, {:.3g}], {})", p.data.description, p.data.dim(),
+                  p.data.eigenvalues.minCoeff(), p.data.eigenvalues.maxCoeff(),
+                  p.data.centred() ? "zero mean" : "non-zero mean"));
+  const bool full = use_full_matrix(c, p);
+  r.numeric_path = full ? "full_matrix" : "modewise";
+  const bool want_closed = c.run.method != "numeric", want_numeric = c.run.method != "closed_form";
+  json timings, validation = json::object();
+
+  if (want_closed && p.aligned()) {
+    const auto t0 = clock::now();
+    r.closed_form = models::closed_form_trajectory(p, r.tau);
+    timings["closed_form_s"] = std::chrono::duration<double>(clock::now() - t0).count();
+    log(fmt::format("closed form (4.9): {} tau x {} modes in {:.3f} s", r.tau.size(), p.data.dim(),
+                    timings["closed_form_s"].get<double>()));
+    if (c.run.quadrature) {
+      const auto t1 = clock::now();
+      solver::QuadratureOptions qo;
+      qo.rel_tol = c.solver.quadrature_rtol;
+      r.quadrature = models::quadrature_trajectory(p, r.tau, qo);
+      timings["quadrature_s"] = std::chrono::duration<double>(clock::now() - t1).count();
+      const auto [abs_err, rel_err] = max_errors(r.quadrature->variance, r.closed_form->variance);
+      validation["quadrature_vs_closed_form"] = {{"max_abs", abs_err}, {"max_rel", rel_err},
+                                                 {"tolerance_rel", c.validation.quadrature_rel},
+                                                 {"evaluations", r.quadrature->quadrature_evaluations}};
+      log(fmt::format("adaptive quadrature (4.4): max rel error vs closed form {:.2e} in {:.3f} s", rel_err,
+                      timings["quadrature_s"].get<double>()));
+    }
+  } else if (want_closed) {
+    log("closed form (4.6) needs an aligned start and zero-mean data: skipped (numeric path only)");
+  }
+
+  if (want_numeric) {
+    models::NestedOptions o = build_nested_options(c, full);
+    std::size_t last_pct = 0;
+    o.progress = [&](std::size_t done, std::size_t total) {
+      const std::size_t pct = 100 * done / total;
+      if (pct >= last_pct + 10 || done == total) {
+        last_pct = pct;
+        log(fmt::format("  numeric {} path: {}/{} tau ({}%)", r.numeric_path, done, total, pct));
+      }
+    };
+    const auto t0 = clock::now();
+    log(fmt::format("numeric nested path: {} with outer integrator '{}', {} sigma nodes", r.numeric_path,
+                    models::to_string(o.outer), o.panels * o.points_per_panel));
+    r.numeric = full ? models::nested_full_matrix(p, r.tau, o) : models::nested_modewise(p, r.tau, o);
+    timings["numeric_s"] = std::chrono::duration<double>(clock::now() - t0).count();
+    if (r.closed_form) {
+      const auto [abs_err, rel_err] = max_errors(r.numeric->variance, r.closed_form->variance);
+      validation["numeric_vs_closed_form"] = {
+          {"max_abs", abs_err},
+          {"max_rel", rel_err},
+          {"tolerance_rel", full ? c.validation.pf_transition_rel : c.validation.nested_rel}};
+      log(fmt::format("numeric vs closed form: max rel error {:.2e} ({:.2f} s)", rel_err,
+                      timings["numeric_s"].get<double>()));
+    } else {
+      log(fmt::format("numeric path done in {:.2f} s", timings["numeric_s"].get<double>()));
+    }
+  }
+
+  // Analysis: emergence times, fits (11.1)–(11.4), KL (10.1)–(10.2), alignment (11.2).
+  json summary;
+  summary["config_source"] = c.source;
+  summary["dimension"] = p.data.dim();
+  summary["data"] = p.data.description;
+  summary["numeric_path"] = want_numeric ? json(r.numeric_path) : json(nullptr);
+  summary["criterion"] = c.analysis.criterion;
+  summary["target"] = c.analysis.target;
+  json emergence, fits;
+  std::vector<analysis::ModeEmergence> primary;
+  if (r.closed_form) {
+    primary = emergence_per_mode(c, p, *r.closed_form, true);
+    emergence["closed_form"] = emergence_json(primary);
+    fits["closed_form"] = fits_json(primary);
+  }
+  if (r.numeric) {
+    const auto modes = emergence_per_mode(c, p, *r.numeric, false);
+    emergence["numeric"] = emergence_json(modes);
+    fits["numeric"] = fits_json(modes);
+    if (primary.empty()) primary = modes;
+  }
+  // Per-mode view: one entry per mode with every method's emergence time (the headline of summary.json).
+  json modes = json::array();
+  for (int k = 0; k < p.data.dim(); ++k) {
+    json m{{"mode", k}, {"lambda", p.data.eigenvalues(k)}};
+    for (const auto& [method, arr] : emergence.items()) {
+      m["tau_star_" + method] = arr[static_cast<size_t>(k)]["tau_star"];
+      m["branch"] = arr[static_cast<size_t>(k)]["branch"];
+      m["gray_zone"] = arr[static_cast<size_t>(k)]["gray_zone"];
+    }
+    modes.push_back(m);
+  }
+  summary["modes"] = modes;
+  summary["emergence"] = emergence;
+  summary["fits"] = fits;
+  summary["fit"] = fits.contains("closed_form") ? fits["closed_form"] : (fits.contains("numeric") ? fits["numeric"] : json());
+  summary["validation"] = validation;
+  summary["timings"] = timings;
+  if (r.numeric) {
+    summary["solver_stats"] = {{"sigma_nodes", r.numeric->sigma_nodes},
+                               {"outer_steps", r.numeric->outer_stats.steps},
+                               {"outer_rhs_evaluations", r.numeric->outer_stats.rhs_evaluations},
+                               {"inner_steps", r.numeric->inner_stats.steps},
+                               {"inner_rhs_evaluations", r.numeric->inner_stats.rhs_evaluations}};
+  }
+  for (const auto& [name, fit] : fits.items()) {
+    for (const char* branch : {"rising", "decaying"}) {
+      if (!fit[branch].is_null())
+        log(fmt::format("power law ({}, {}): alpha = {:.4f}, R^2 = {}, n = {}", name, branch,
+                        fit[branch]["alpha"].get<double>(),
+                        fit[branch]["r2"].is_null() ? std::string("n/a") : fmt::format("{:.4f}", fit[branch]["r2"].get<double>()),
+                        fit[branch]["n"].get<int>()));
+    }
+  }
+  r.summary = summary;
+  return r;
+}
+
+SimulationResult simulate_to_directory(const config::Config& c, const std::filesystem::path& out, bool quiet) {
+  std::filesystem::create_directories(out);
+  // Log to run.log and (unless quiet) to the terminal.
+  std::vector<spdlog::sink_ptr> sinks;
+  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), true));
+  if (!quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("specbias", sinks.begin(), sinks.end());
+  logger->set_pattern("[%H:%M:%S.%e] %v");
+  logger->flush_on(spdlog::level::info);
+
+  // Inputs first: whatever happens later, the run directory says what was asked for and on what.
+  std::ostringstream resolved;
+  resolved << "# resolved configuration written by specbias (source: " << c.source << ")\n" << c.to_toml() << "\n";
+  write_text_atomically(out / "resolved_config.toml", resolved.str());
+  json env = environment_info();
+  write_text_atomically(out / "environment.json", env.dump(2) + "\n");
+  logger->info("specbias simulate {} -> {}", c.source, out.string());
+
+  SimulationResult r = simulate(c, [&](const std::string& s) { logger->info("{}", s); });
+  const auto& p = r.problem;
+  const auto d = p.data.dim();
+
+  // variance.csv (long format) and the matching NumPy arrays.
+  write_file_atomically(out / "variance.csv", [&](std::ostream& os) {
+    os << "tau,mode,lambda";
+    if (r.closed_form) os << ",variance_closed_form";
+    if (r.numeric) os << ",variance_numeric";
+    if (r.quadrature) os << ",variance_quadrature";
+    if (r.numeric && !r.numeric->eigenbasis_covariance.empty()) os << ",mean_numeric";
+    os << "\n";
+    os.precision(17);
+    for (size_t j = 0; j < r.tau.size(); ++j) {
+      const auto jj = static_cast<Eigen::Index>(j);
+      for (int k = 0; k < d; ++k) {
+        os << r.tau[j] << "," << k << "," << p.data.eigenvalues(k);
+        if (r.closed_form) os << "," << r.closed_form->variance(jj, k);
+        if (r.numeric) os << "," << r.numeric->variance(jj, k);
+        if (r.quadrature) os << "," << r.quadrature->variance(jj, k);
+        if (r.numeric && !r.numeric->eigenbasis_covariance.empty()) os << "," << r.numeric->mean(jj, k);
+        os << "\n";
+      }
+    }
+  });
+  if (c.output.npy) {
+    write_npy(out / "tau.npy", r.tau.data(), {r.tau.size()});
+    write_npy(out / "lambda.npy", Eigen::VectorXd(p.data.eigenvalues));
+    if (r.closed_form) write_npy(out / "variance_closed_form.npy", r.closed_form->variance);
+    if (r.numeric) write_npy(out / "variance_numeric.npy", r.numeric->variance);
+  }
+
+  // Weights per mode at the requested σ (Fig. 2A): closed form and numeric outer flow.
+  const models::NestedOptions wopt = build_nested_options(c, use_full_matrix(c, p));
+  std::vector<Eigen::MatrixXd> w_closed, w_numeric;
+  write_file_atomically(out / "weights.csv", [&](std::ostream& os) {
+    os << "sigma,tau,mode,lambda,weight_closed_form,weight_numeric\n";
+    os.precision(17);
+    for (double sigma : c.analysis.weight_sigma) {
+      w_closed.push_back(models::weight_trajectory_closed_form(p, sigma, r.tau));
+      w_numeric.push_back(models::weight_trajectory_numeric(p, sigma, r.tau, wopt));
+      for (size_t j = 0; j < r.tau.size(); ++j)
+        for (int k = 0; k < d; ++k)
+          os << sigma << "," << r.tau[j] << "," << k << "," << p.data.eigenvalues(k) << ","
+             << w_closed.back()(static_cast<Eigen::Index>(j), k) << "," << w_numeric.back()(static_cast<Eigen::Index>(j), k)
+             << "\n";
+    }
+  });
+  double weight_err = 0.0;
+  for (size_t i = 0; i < w_closed.size(); ++i) weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
+  r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
+                                                               {"tolerance_abs", c.validation.weights_abs}};
+  logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",
+               fmt::join(c.analysis.weight_sigma, ", "), weight_err);
+
+  // KL divergence and alignment per τ.
+  std::vector<double> kl_closed, kl_numeric, align;
+  if (r.closed_form) kl_closed = kl_series(p, *r.closed_form);
+  if (r.numeric) kl_numeric = kl_series(p, *r.numeric);
+  if (r.numeric && !r.numeric->eigenbasis_covariance.empty())
+    for (const auto& M : r.numeric->eigenbasis_covariance)
+      align.push_back(analysis::alignment_score(M, Eigen::MatrixXd::Identity(d, d)));
+  write_file_atomically(out / "kl.csv", [&](std::ostream& os) {
+    os << "tau,kl_closed_form,kl_numeric,alignment_numeric\n";
+    os.precision(17);
+    for (size_t j = 0; j < r.tau.size(); ++j) {
+      os << r.tau[j] << "," << (kl_closed.empty() ? NAN : kl_closed[j]) << ","
+         << (kl_numeric.empty() ? NAN : kl_numeric[j]) << "," << (align.empty() ? 1.0 : align[j]) << "\n";
+    }
+  });
+  if (!kl_closed.empty()) r.summary["kl_final_closed_form"] = kl_closed.back();
+  if (!kl_numeric.empty()) r.summary["kl_final_numeric"] = kl_numeric.back();
+  if (!align.empty()) r.summary["alignment_final_numeric"] = align.back();
+
+  // Validation verdicts.
+  bool ok = true;
+  for (auto& [name, v] : r.summary["validation"].items()) {
+    const bool pass = v.contains("tolerance_rel") ? v["max_rel"].get<double>() <= v["tolerance_rel"].get<double>()
+                                                  : v["max_abs"].get<double>() <= v["tolerance_abs"].get<double>();
+    v["pass"] = pass;
+    ok = ok && pass;
+  }
+  r.summary["validation_pass"] = ok;
+  r.summary["environment"] = env;
+  write_text_atomically(out / "summary.json", r.summary.dump(2) + "\n");
+
+  if (c.output.figures) {
+    const FigureReport figs = write_figures(out, r, w_closed, w_numeric, c.analysis.weight_sigma, kl_closed, kl_numeric);
+    for (const auto& msg : figs.messages) logger->info("{}", msg);
+  }
+  logger->info("done: results in {}", out.string());
+  spdlog::drop("specbias");
+  return r;
+}
+
+}  // namespace specbias::pipeline
