@@ -12,12 +12,16 @@ namespace specbias {
 void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   const std::filesystem::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
-  {
+  try {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw Error("cannot open '" + tmp.string() + "' for writing");
     write(out);
     out.flush();
     if (!out) throw Error("writing '" + tmp.string() + "' failed (disk full?)");
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(tmp, ignored);  // a failed write leaves neither a partial file nor the temporary
+    throw;
   }
   std::error_code ec;
   std::filesystem::rename(tmp, path, ec);

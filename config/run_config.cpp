@@ -42,9 +42,9 @@ Config read(TomlReader& r) {
     }
     if (d.generator == "stationary") d.rho = r.number("data.rho", 0.5, {-1.0, 1.0, false, false});
   }
-  if (has_eig || (has_gen && (d.generator == "lognormal_rotation" || d.basis == "random")))
-    d.seed = r.integer("data.seed", 0, Range::non_negative());
-  if (has_gen && d.generator == "lognormal_rotation") d.seed = r.integer("data.seed", 0, Range::non_negative());
+  // The seed drives SplitMix64 (13.3) for lognormal_rotation and basis = "random"; accepted for every
+  // generated source so resolved configs always reload.
+  if (has_eig || has_gen) d.seed = r.integer("data.seed", 0, Range::non_negative());
   if (has_file) {
     d.file = r.string("data.file", std::nullopt);
     // Relative data paths are relative to the config file, so configs can travel with their data.
@@ -54,6 +54,7 @@ Config read(TomlReader& r) {
     d.file = p.lexically_normal().string();
     d.scaling = r.string("data.scaling", "minus_one_one", {"minus_one_one", "unit", "raw"});
     d.max_samples = r.integer("data.max_samples", 0, Range::non_negative());
+    d.center = r.boolean("data.center", true);
   }
   if (r.has("data.mean")) d.mean = r.number_list("data.mean", {});
   if (has_eig && !d.mean.empty() && d.mean.size() != d.eigenvalues.size())
@@ -149,7 +150,15 @@ Config read(TomlReader& r) {
 }
 
 Config parse_table(toml::table table, const std::string& name, const std::vector<std::string>& overrides) {
-  for (const auto& o : overrides) apply_override(table, o);
+  for (const auto& o : overrides) {
+    apply_override(table, o);
+    // An explicit τ list given on the command line replaces a range from the file (and vice versa), so
+    // `--set training.tau=[...]` works on any config.
+    auto* training = table["training"].as_table();
+    if (training && o.rfind("training.tau=", 0) == 0)
+      for (const char* k : {"tau_min", "tau_max", "tau_points", "include_zero"}) training->erase(k);
+    if (training && o.rfind("training.tau_points=", 0) == 0) training->erase("tau");
+  }
   TomlReader reader(std::move(table), name);
   return read(reader);
 }
@@ -199,6 +208,7 @@ toml::table Config::to_toml() const {
     data_t.insert("file", data.file);
     data_t.insert("scaling", data.scaling);
     data_t.insert("max_samples", data.max_samples);
+    data_t.insert("center", data.center);
   }
   if (!data.mean.empty()) data_t.insert("mean", to_array(data.mean));
   return toml::table{

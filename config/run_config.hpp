@@ -22,6 +22,7 @@ struct DataConfig {
   std::string file;                 // .npy (N×d, N×H×W, N×C×H×W) or MNIST IDX (.gz)
   std::string scaling = "minus_one_one";  // uint8 pixels: minus_one_one | unit | raw
   long long max_samples = 0;        // 0: all
+  bool center = true;               // file data: drop the empirical mean (analyse the covariance only)
   std::vector<double> mean;         // optional non-zero mean (length d)
 };
 

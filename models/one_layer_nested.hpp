@@ -47,7 +47,7 @@ std::string to_string(OuterMethod m);
 
 struct NestedOptions {
   OuterMethod outer = OuterMethod::exponential;
-  int panels = 48;             // Gauss–Legendre panels over [ln σ_0, ln σ_T]
+  int panels = 24;             // Gauss–Legendre panels over [ln σ_0, ln σ_T]
   int points_per_panel = 12;   // nodes per panel
   solver::OdeOptions outer_ode{1e-12, 1e-14, 1e-6, 2'000'000, "solver.outer_max_steps", ""};
   solver::OdeOptions inner_ode{1e-11, 1e-14, 1e-3, 200'000, "solver.inner_max_steps", ""};

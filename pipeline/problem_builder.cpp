@@ -46,8 +46,10 @@ DataMoments build_data(const config::Config& c) {
     if (d.max_samples > 0) max = d.max_samples;
     const Eigen::MatrixXd X = models::load_samples(d.file, scaling, max);
     const DataMoments sample = models::moments_from_samples(X, "empirical moments of " + d.file);
-    // The file's own mean is kept unless the config overrides it.
-    m = DataMoments::from_covariance(sample.covariance, sample.mean, sample.description);
+    // center = true analyses the covariance alone (mode-wise paths apply); false keeps the file's mean, which
+    // makes the problem non-commuting (§3.3) and sends it to the full-matrix path.
+    m = DataMoments::from_covariance(sample.covariance, d.center ? Eigen::VectorXd() : sample.mean,
+                                     sample.description + (d.center ? " (centred)" : ""));
   }
   if (!d.mean.empty()) {
     if (static_cast<Eigen::Index>(d.mean.size()) != m.dim())

@@ -16,6 +16,7 @@
 #include "analysis/power_law.hpp"
 #include "common/atomic_file.hpp"
 #include "common/environment.hpp"
+#include "common/errors.hpp"
 #include "common/npy.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
@@ -62,11 +63,13 @@ std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c,
                                    : models::one_layer_initial_variance(p.Q(k), p.range);
     m.v_target = c.analysis.target == "asymptote" ? models::converged_generated_variance(lambda, p.range) : lambda;
     m.rising = m.v_target > m.v0;
-    m.gray = analysis::in_gray_zone(m.v0, m.v_target, c.analysis.gray_lo, c.analysis.gray_hi);
-    if (!(lambda > 0)) {
+    // A mode with λ_k = 0 (e.g. constant border pixels) has no emergence: reported with tau_star = null.
+    if (!(lambda > 0) || !(tau_hi > tau_lo)) {
+      m.gray = false;
       out.push_back(m);
       continue;
     }
+    m.gray = analysis::in_gray_zone(m.v0, m.v_target, c.analysis.gray_lo, c.analysis.gray_hi);
     std::optional<analysis::Emergence> e;
     if (continuous) {
       e = analysis::first_crossing_continuous(
@@ -141,6 +144,10 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
                   p.data.eigenvalues.minCoeff(), p.data.eigenvalues.maxCoeff(),
                   p.data.centred() ? "zero mean" : "non-zero mean"));
   const bool full = use_full_matrix(c, p);
+  if (full && c.run.method != "closed_form" && p.data.dim() > 256)
+    throw ConfigError(c.source + ": the full-matrix numeric path (non-aligned start or non-zero mean) is limited to "
+                      "d <= 256 (memory: one d×(d+1) state per sigma node), but d = " + std::to_string(p.data.dim()) +
+                      "; centre the data ([data] center = true), use an aligned start, or reduce the dimension");
   r.numeric_path = full ? "full_matrix" : "modewise";
   const bool want_closed = c.run.method != "numeric", want_numeric = c.run.method != "closed_form";
   json timings, validation = json::object();
@@ -164,8 +171,11 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
       log(fmt::format("adaptive quadrature (4.4): max rel error vs closed form {:.2e} in {:.3f} s", rel_err,
                       timings["quadrature_s"].get<double>()));
     }
+  } else if (want_closed && !want_numeric) {
+    throw ConfigError(c.source + ": [run] method: \"closed_form\" needs an aligned start (W0_offset = \"none\", "
+                      "b0 = \"zero\") and zero-mean data; this problem has no closed form, use \"numeric\" or \"both\"");
   } else if (want_closed) {
-    log("closed form (4.6) needs an aligned start and zero-mean data: skipped (numeric path only)");
+    log("closed form (4.6) needs an aligned start and zero-mean data: only the numeric path runs");
   }
 
   if (want_numeric) {
@@ -311,7 +321,9 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     os << "sigma,tau,mode,lambda,weight_closed_form,weight_numeric\n";
     os.precision(17);
     for (double sigma : c.analysis.weight_sigma) {
-      w_closed.push_back(models::weight_trajectory_closed_form(p, sigma, r.tau));
+      // (3.2) covers zero-mean data only; with μ ≠ 0 the closed-form column is NaN.
+      w_closed.push_back(p.data.centred() ? models::weight_trajectory_closed_form(p, sigma, r.tau)
+                                          : Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(r.tau.size()), d, NAN));
       w_numeric.push_back(models::weight_trajectory_numeric(p, sigma, r.tau, wopt));
       for (size_t j = 0; j < r.tau.size(); ++j)
         for (int k = 0; k < d; ++k)
@@ -320,12 +332,15 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
              << "\n";
     }
   });
-  double weight_err = 0.0;
-  for (size_t i = 0; i < w_closed.size(); ++i) weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
-  r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
-                                                               {"tolerance_abs", c.validation.weights_abs}};
-  logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",
-               fmt::join(c.analysis.weight_sigma, ", "), weight_err);
+  if (p.data.centred()) {
+    double weight_err = 0.0;
+    for (size_t i = 0; i < w_closed.size(); ++i)
+      weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
+    r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
+                                                                 {"tolerance_abs", c.validation.weights_abs}};
+    logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",
+                 fmt::join(c.analysis.weight_sigma, ", "), weight_err);
+  }
 
   // KL divergence and alignment per τ.
   std::vector<double> kl_closed, kl_numeric, align;
@@ -339,7 +354,7 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     os.precision(17);
     for (size_t j = 0; j < r.tau.size(); ++j) {
       os << r.tau[j] << "," << (kl_closed.empty() ? NAN : kl_closed[j]) << ","
-         << (kl_numeric.empty() ? NAN : kl_numeric[j]) << "," << (align.empty() ? 1.0 : align[j]) << "\n";
+         << (kl_numeric.empty() ? NAN : kl_numeric[j]) << "," << (align.empty() ? NAN : align[j]) << "\n";
     }
   });
   if (!kl_closed.empty()) r.summary["kl_final_closed_form"] = kl_closed.back();

@@ -138,7 +138,9 @@ Report run_validation(const config::Config& c) {
                                  since(t0)));
     }
     if (d <= 64) {
-      models::NestedOptions o = pipeline::build_nested_options(c, true);
+      config::Config full_cfg = c;
+      full_cfg.solver.outer = "exponential";  // the full-matrix path takes exponential or dopri5 only
+      models::NestedOptions o = pipeline::build_nested_options(full_cfg, true);
       o.outer = models::OuterMethod::exponential;
       t0 = clock_type::now();
       const auto full = models::nested_full_matrix(p, tau, o);

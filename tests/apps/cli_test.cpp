@@ -1,0 +1,125 @@
+// The `specbias` command as a user runs it: --help, --version, every config in configs/ (smoke run with a short
+// τ list), validate's exit status, bad-config exit codes and messages, and that a run failing midway keeps the
+// files it had already written.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "support/temp_dir.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+struct Result {
+  int status;
+  std::string output;
+};
+
+Result run(const std::string& args) {
+  const std::string cmd = std::string(SPECBIAS_CLI) + " " + args + " 2>&1";
+  std::unique_ptr<FILE, decltype(&pclose)> pipe(popen(cmd.c_str(), "r"), &pclose);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
+  const int raw = pclose(pipe.release());
+  return {WEXITSTATUS(raw), out};
+}
+
+std::string read(const fs::path& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+}  // namespace
+
+TEST_CASE("cli: --help and --version", "[fast][apps]") {
+  const auto help = run("--help");
+  REQUIRE(help.status == 0);
+  REQUIRE_THAT(help.output, Catch::Contains("simulate") && Catch::Contains("validate") && Catch::Contains("sweep"));
+  const auto version = run("--version");
+  REQUIRE(version.status == 0);
+  REQUIRE_THAT(version.output, Catch::Contains("specbias 0.1.0"));
+}
+
+TEST_CASE("cli: every config in configs/ runs (smoke, short tau list)", "[slow][apps]") {
+  specbias::test::TempDir tmp;
+  int n = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(SPECBIAS_SOURCE_DIR) / "configs")) {
+    if (entry.path().extension() != ".toml") continue;
+    const bool needs_mnist = read(entry.path()).find("shared/data/mnist") != std::string::npos;
+    if (needs_mnist && !fs::exists(fs::path(SPECBIAS_SOURCE_DIR) / "../shared/data/mnist")) continue;
+    ++n;
+    const auto dir = tmp / entry.path().stem().string();
+    // A short τ list keeps the smoke test quick; the configs' full runs are exercised by validation/ scripts.
+    const auto r = run("simulate '" + entry.path().string() + "' --quiet --out '" + dir.string() +
+                       "' --set 'training.tau=[0.0,0.01,1.0,100.0]' --set output.figures=false" + (needs_mnist ? std::string(" --set data.max_samples=2000") : std::string()));
+    INFO(entry.path() << "\n" << r.output);
+    REQUIRE(r.status == 0);
+    REQUIRE(fs::exists(dir / "summary.json"));
+    REQUIRE(fs::exists(dir / "resolved_config.toml"));
+    const auto dry = run("simulate '" + entry.path().string() + "' --dry-run");
+    REQUIRE(dry.status == 0);
+    REQUIRE_THAT(dry.output, Catch::Contains("[training]"));
+  }
+  REQUIRE(n >= 4);
+}
+
+TEST_CASE("cli: simulate writes the run directory with the contract's columns and keys", "[fast][apps]") {
+  specbias::test::TempDir tmp;
+  const auto cfg = fs::path(SPECBIAS_SOURCE_DIR) / "configs/minimal.toml";
+  const auto r = run("simulate '" + cfg.string() + "' --quiet --out '" + tmp.path().string() + "'");
+  INFO(r.output);
+  REQUIRE(r.status == 0);
+  for (const char* f : {"resolved_config.toml", "environment.json", "run.log", "variance.csv", "weights.csv", "kl.csv",
+                        "summary.json", "tau.npy", "variance_closed_form.npy", "variance_numeric.npy"})
+    REQUIRE(fs::exists(tmp / f));
+  const std::string csv = read(tmp / "variance.csv");
+  REQUIRE(csv.rfind("tau,mode,lambda,variance_closed_form,variance_numeric", 0) == 0);
+  REQUIRE(std::count(csv.begin(), csv.end(), '\n') == 1 + 5 * 3);  // header + one row per τ and mode
+  const std::string summary = read(tmp / "summary.json");
+  REQUIRE_THAT(summary, Catch::Contains("\"alpha\"") && Catch::Contains("\"r2\"") && Catch::Contains("\"n\"") &&
+                            Catch::Contains("\"tau_star_closed_form\"") && Catch::Contains("\"git_sha\""));
+#ifdef SPECBIAS_GNUPLOT_AVAILABLE
+  REQUIRE(fs::exists(tmp / "figures/variance.png"));
+#endif
+}
+
+TEST_CASE("cli: validate passes on the default config and fails on an impossible tolerance", "[slow][apps]") {
+  const auto cfg = (fs::path(SPECBIAS_SOURCE_DIR) / "configs/minimal.toml").string();
+  const auto ok = run("validate '" + cfg + "'");
+  INFO(ok.output);
+  REQUIRE(ok.status == 0);
+  REQUIRE_THAT(ok.output, Catch::Contains("checks passed") && Catch::Contains("closed form (4.9)"));
+  const auto bad = run("validate '" + cfg + "' --set validation.quadrature_rel=1e-30");
+  REQUIRE(bad.status == 1);
+  REQUIRE_THAT(bad.output, Catch::Contains("FAIL"));
+}
+
+TEST_CASE("cli: bad config exits 2 naming file, key and line", "[fast][apps]") {
+  specbias::test::TempDir tmp;
+  const auto cfg = tmp / "bad.toml";
+  std::ofstream(cfg) << "[data]\neigenvalues = [1.0, -3.0]\n[training]\ntau = [0.0, 1.0]\n";
+  const auto r = run("simulate '" + cfg.string() + "' --out '" + (tmp / "out").string() + "'");
+  REQUIRE(r.status == 2);
+  REQUIRE_THAT(r.output, Catch::Contains("bad.toml:2:") && Catch::Contains("eigenvalues") && Catch::Contains("-3"));
+  const auto unknown = run("simulate '" + cfg.string() + "' --set training.etaa=1");
+  REQUIRE(unknown.status == 2);
+}
+
+TEST_CASE("cli: a run that fails midway keeps what it had written", "[fast][apps]") {
+  // The explicit outer integrator with a tiny step limit fails inside the numeric path (a NumericalError that
+  // names the key to raise); the inputs already written to the run directory must survive.
+  specbias::test::TempDir tmp;
+  const auto cfg = (fs::path(SPECBIAS_SOURCE_DIR) / "configs/minimal.toml").string();
+  const auto r = run("simulate '" + cfg + "' --quiet --out '" + tmp.path().string() +
+                     "' --set solver.outer=dopri5 --set solver.outer_max_steps=10");
+  INFO(r.output);
+  REQUIRE(r.status == 1);
+  REQUIRE_THAT(r.output, Catch::Contains("solver.outer_max_steps") && Catch::Contains("sigma"));
+  REQUIRE(fs::exists(tmp / "resolved_config.toml"));
+  REQUIRE(fs::exists(tmp / "environment.json"));
+  REQUIRE_THAT(read(tmp / "run.log"), Catch::Contains("closed form (4.9)"));
+}
