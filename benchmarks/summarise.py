@@ -1,0 +1,134 @@
+#!/usr/bin/python3
+"""Prints Markdown summary tables from benchmarks/results/<name>.json (written by run_all.sh).
+
+    summarise.py benchmarks/results/closed_form.json benchmarks/results/modewise.json ...
+(a path without .json is accepted). Ratios are peer time / specbias time, both best of their repetitions.
+"""
+import json
+import os
+import sys
+
+
+def fmt(x, digits=3):
+    if x is None:
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    if isinstance(x, (int,)) and not isinstance(x, bool):
+        return str(x)
+    if x == 0:
+        return "0"
+    if abs(x) >= 1e4 or abs(x) < 1e-3:
+        return f"{x:.2e}"
+    return f"{x:.{digits}g}"
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    out += ["| " + " | ".join(fmt(c) if not isinstance(c, str) else c for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def closed_form(r):
+    s, p = r["specbias"], r["peer"]
+    peer_t = p["time"]["best_s"]
+    rows = []
+    for key, label in [("library_closed_form_trajectory", "library `closed_form_trajectory`"),
+                       ("bench_hoisted_1thread", "bench: hoisted τ/λ-only terms"),
+                       ("bench_hoisted_threaded", "bench: hoisted τ/λ-only terms"),
+                       ("experiment_hoisted_boost_e1_1thread", "experiment: hoisted + Boost E1"),
+                       ("experiment_hoisted_boost_e1_threaded", "experiment: hoisted + Boost E1")]:
+        v = s[key]
+        diff = v.get("max_rel_diff_vs_library", v.get("max_abs_diff_vs_library", 0.0))
+        ratio = peer_t / v["best_s"]
+        rows.append([label, v.get("threads", 1), v["best_s"], peer_t, ratio, diff, ratio >= 10])
+    txt = table(["specbias variant", "threads", "specbias s", "peer s", "ratio", "max rel diff vs library",
+                 "≥ 10×"], rows)
+    txt += (f"\n\nGrid {s['problem']['d']} × {s['problem']['n_tau']}; peer vs specbias library max rel diff "
+            f"{fmt(p.get('max_rel_diff_vs_specbias'))}; library vs adaptive quadrature "
+            f"({s['check_vs_adaptive_quadrature']['samples']} samples) {fmt(s['check_vs_adaptive_quadrature']['max_rel_diff'])}.")
+    return txt
+
+
+def modewise(r):
+    s, p = r["specbias"], r["peer"]
+    peer_t = p["time_full_grid_s"]
+    rows = []
+    for v in s["runs"]:
+        label = v["path"] + (f" (rel_tol {v['rel_tol']:g})" if "rel_tol" in v else "")
+        if v.get("sigma_nodes"):
+            label += f" ({v['sigma_nodes']} σ nodes)"
+        ratio = peer_t / v["best_s"]
+        err = v["max_rel_err_vs_closed_form"]
+        rows.append([label, v["threads"], v["best_s"], peer_t, ratio, err, err <= 1e-8, ratio >= 50])
+    e = s.get("experiment_vectorised_closed_form_weights_on_grid")
+    if e:
+        ratio = peer_t / e["best_s"]
+        rows.append([f"experiment: closed-form weights on the {e['sigma_nodes']}-node σ grid, SIMD exp", e["threads"], e["best_s"], peer_t,
+                     ratio, e["max_rel_err_vs_closed_form"], e["max_rel_err_vs_closed_form"] <= 1e-8, ratio >= 50])
+    txt = table(["specbias path", "threads", "specbias s", "peer s", "ratio", "max rel err vs (4.9)", "≤ 1e-8",
+                 "≥ 50×"], rows)
+    txt += (f"\n\nPeer: {p['calls_timed']} of {p['calls_full_grid']} quad calls timed"
+            f"{' (extrapolated)' if p['extrapolated'] else ''}, {fmt(p['per_call_us'])} µs per call, "
+            f"{p['integrand_evaluations']} integrand evaluations, max rel err vs (4.9) "
+            f"{fmt(p['max_rel_err_vs_scipy_closed_form'])}.")
+    b = s.get("quadrature_breakdown_rtol1e-10")
+    if b:
+        txt += (f" specbias quadrature breakdown (1 thread): integrand alone {fmt(b['integrand_only_s'])} s "
+                f"({fmt(b['ns_per_integrand_evaluation'])} ns per evaluation), GSL workspace alloc/free "
+                f"{fmt(b['workspace_alloc_free_s'])} s.")
+    return txt
+
+
+def full_matrix(r):
+    s, p = r["specbias"], r["peer"]
+    rows = []
+    best_peak = {}
+    for v in s["runs"]:
+        best_peak[v["d"]] = max(best_peak.get(v["d"], 0), v["eigen_gemm_peak_gflops"])
+    for v in s["runs"]:
+        ins = v["instrumented"]
+        rows.append([v["d"], v["threads"], v["outer"]["total_best_s"], v["inner"]["best_s"],
+                     v["inner"]["rhs_evaluations"], v["inner"]["gflops_whole_integration"],
+                     ins["gflops_hot_loop_rhs"], ins["gflops_gemm_only"], v["eigen_gemm_peak_gflops"],
+                     v["hot_loop_fraction_of_peak"], ins["gflops_hot_loop_rhs"] / best_peak[v["d"]],
+                     v["hot_loop_fraction_of_peak"] >= 0.5, v["nested_full_matrix"]["best_s"]])
+    txt = table(["d", "threads", "outer s", "inner s", "RHS evals", "inner GF/s", "hot loop GF/s",
+                 "GEMM-in-RHS GF/s", "GEMM peak GF/s", "hot/peak", "hot/best peak", "≥ 50%",
+                 "nested_full_matrix s"], rows)
+    rows = []
+    for v in s["runs"]:
+        ins, ie = v["instrumented"], v["interpolation_experiment"]
+        tot = ins["total_s"]
+        rows.append([v["d"], v["threads"], ins["denoiser_interpolation_s"] / tot, ins["gemm_and_bias_s"] / tot,
+                     ins["integrator_overhead_s"] / tot, v["outer"]["construct_best_s"], v["outer"]["advance_best_s"],
+                     ie["library_loop_us_per_call"], ie["panel_gemv_us_per_call"], ie["speedup"]])
+    txt += "\n\n" + table(["d", "threads", "interp share", "GEMM share", "integrator share", "outer construct s",
+                           "outer advance s", "interp µs (library)", "interp µs (panel GEMV)", "speed-up"], rows)
+    if p:
+        d64 = [v for v in s["runs"] if v["d"] == p["d"]]
+        best_inner = min(v["inner"]["best_s"] for v in d64) if d64 else None
+        txt += (f"\n\nSciPy peer (d = {p['d']}): solve_ivp RK45 inner {fmt(p['inner_best_s'])} s, "
+                f"{p['rhs_evaluations']} RHS evaluations, {p['steps']} steps; specbias inner (best over threads) "
+                f"{fmt(best_inner)} s → ratio {fmt(p['inner_best_s'] / best_inner if best_inner else None)}; "
+                f"eigenbasis variance max rel diff {fmt(p['max_rel_diff_eigenbasis_variance_vs_specbias'])}, "
+                f"A max abs diff / max|A| {fmt(p['max_abs_diff_A_vs_specbias_over_max_A'])}.")
+    return txt
+
+
+def main():
+    for path in sys.argv[1:]:
+        if not path.endswith(".json"):
+            path += ".json"
+        r = json.load(open(path))
+        name = r["benchmark"]
+        m = r["machine"]
+        print(f"\n### {name}\n")
+        print(f"Machine: {m['cpu_model']}, {m['cpus']} CPUs ({m['hypervisor'] or 'bare metal'}), "
+              f"{'/'.join(m['simd'])}; {m['cxx']}; source {m.get('source')}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}; "
+              f"load average before: {r['load_average_before']}\n")
+        print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix}[name](r))
+
+
+if __name__ == "__main__":
+    main()
