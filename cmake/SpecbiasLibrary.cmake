@@ -3,11 +3,6 @@
 function(specbias_library name)
   cmake_parse_arguments(ARG "" "" "PUBLIC;PRIVATE" ${ARGN})
   file(GLOB sources CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
-  if(sources)
-    add_library(${name} STATIC ${sources})
-    target_link_libraries(${name} PUBLIC ${ARG_PUBLIC} PRIVATE specbias_warnings ${ARG_PRIVATE})
-  else()  # folder still being written: keep the dependency graph intact
-    add_library(${name} INTERFACE)
-    target_link_libraries(${name} INTERFACE ${ARG_PUBLIC})
-  endif()
+  add_library(${name} STATIC ${sources})
+  target_link_libraries(${name} PUBLIC ${ARG_PUBLIC} PRIVATE specbias_warnings ${ARG_PRIVATE})
 endfunction()

@@ -57,7 +57,11 @@ Params closed_form_flow(const DataMoments& data, double sigma, double eta, doubl
 
 double mode_weight(double lambda, double sigma, double eta, double tau, double Q) {
   const double w_star = lambda / (lambda + sigma * sigma);
-  return w_star + (Q - w_star) * std::exp(-2.0 * eta * tau * (sigma * sigma + lambda));
+  const double exponent = -2.0 * eta * tau * (sigma * sigma + lambda);
+  // Below −745 the exponential is 0 in double precision; skipping it avoids libm's slow underflow path, which
+  // most quadrature nodes hit at late τ (benchmarks/ measured 22 → 13 ns per integrand evaluation).
+  if (exponent < -745.0) return w_star;
+  return w_star + (Q - w_star) * std::exp(exponent);
 }
 
 double excess_loss_closed_form(const DataMoments& data, double sigma, double eta, double tau, const Params& initial) {

@@ -1,9 +1,9 @@
 #include "models/one_layer_nested.hpp"
 
 #include <cmath>
-#include <memory>
 #include <sstream>
 #include <stdexcept>
+#include <type_traits>
 #include <variant>
 
 #include "solver/dense_integrator.hpp"
@@ -52,7 +52,7 @@ std::string sigma_context(const char* what, double sigma) {
 // Per-mode outer flow at one σ node (aligned, zero mean): w_k obeys dw_k/dτ = −η ∂L/∂w_k (3.1) per mode.
 class ModewiseFlow {
  public:
-  ModewiseFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) : method_(o.outer) {
+  ModewiseFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) {
     const auto d = p.data.dim();
     const double eta = p.eta;
     solver::OdeOptions opt = o.outer_ode;
@@ -71,11 +71,11 @@ class ModewiseFlow {
       }
       case OuterMethod::bsimp:
       case OuterMethod::msbdf: {
-        auto scalar = std::make_shared<std::vector<solver::GslIntegrator>>();
-        scalar->reserve(static_cast<size_t>(d));
+        std::vector<solver::GslIntegrator> scalar;
+        scalar.reserve(static_cast<size_t>(d));
         for (int k = 0; k < d; ++k) {
           const double lambda = p.data.eigenvalues(k);
-          scalar->emplace_back(
+          scalar.emplace_back(
               o.outer == OuterMethod::bsimp ? solver::GslMethod::bsimp : solver::GslMethod::msbdf,
               [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
                 dw(0) = -eta * one_layer::mode_gradient(lambda, sigma, w(0));
@@ -86,12 +86,12 @@ class ModewiseFlow {
               },
               Eigen::VectorXd::Constant(1, p.Q(k)), 0.0, opt);
         }
-        flow_ = scalar;
+        flow_ = std::move(scalar);
         break;
       }
       case OuterMethod::dopri5: {
         const Eigen::VectorXd lambda = p.data.eigenvalues;
-        flow_ = std::make_shared<solver::DenseIntegrator>(
+        flow_.emplace<solver::DenseIntegrator>(
             [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
               for (Eigen::Index k = 0; k < w.size(); ++k)
                 dw(k) = -eta * one_layer::mode_gradient(lambda(k), sigma, w(k));
@@ -104,37 +104,39 @@ class ModewiseFlow {
   }
 
   void advance_to(double tau) {
-    if (auto* lin = std::get_if<solver::DiagonalLinearFlow>(&flow_)) {
-      lin->advance_to(tau);
-      w_ = lin->state();
-    } else if (auto* gsl = std::get_if<std::shared_ptr<std::vector<solver::GslIntegrator>>>(&flow_)) {
-      for (size_t k = 0; k < (*gsl)->size(); ++k) {
-        (**gsl)[k].advance_to(tau);
-        w_(static_cast<Eigen::Index>(k)) = (**gsl)[k].state()(0);
+    if (auto* per_mode = std::get_if<std::vector<solver::GslIntegrator>>(&flow_)) {
+      // One scalar GSL integration per mode (no d×d Jacobian LU per step).
+      for (size_t k = 0; k < per_mode->size(); ++k) {
+        (*per_mode)[k].advance_to(tau);
+        w_(static_cast<Eigen::Index>(k)) = (*per_mode)[k].state()(0);
       }
-    } else {
-      auto& ode = *std::get<std::shared_ptr<solver::DenseIntegrator>>(flow_);
-      ode.advance_to(tau);
-      w_ = ode.state();
+      return;
     }
+    std::visit(
+        [&](auto& flow) {
+          using Flow = std::decay_t<decltype(flow)>;
+          if constexpr (!std::is_same_v<Flow, std::vector<solver::GslIntegrator>> && !std::is_same_v<Flow, std::monostate>) {
+            flow.advance_to(tau);
+            w_ = flow.state();
+          }
+        },
+        flow_);
   }
 
   [[nodiscard]] const Eigen::VectorXd& weights() const { return w_; }
   [[nodiscard]] solver::OdeStats stats() const {
     solver::OdeStats s;
-    if (auto* gsl = std::get_if<std::shared_ptr<std::vector<solver::GslIntegrator>>>(&flow_)) {
-      for (const auto& g : **gsl) s += g.stats();
-    } else if (auto* ode = std::get_if<std::shared_ptr<solver::DenseIntegrator>>(&flow_)) {
-      s += (*ode)->stats();
+    if (const auto* per_mode = std::get_if<std::vector<solver::GslIntegrator>>(&flow_)) {
+      for (const auto& g : *per_mode) s += g.stats();
+    } else if (const auto* ode = std::get_if<solver::DenseIntegrator>(&flow_)) {
+      s += ode->stats();
     }
-    return s;
+    return s;  // the exact exponential takes no steps
   }
 
  private:
-  OuterMethod method_;
-  std::variant<solver::DiagonalLinearFlow, std::shared_ptr<std::vector<solver::GslIntegrator>>,
-               std::shared_ptr<solver::DenseIntegrator>>
-      flow_{solver::DiagonalLinearFlow(Eigen::VectorXd(), Eigen::VectorXd(), Eigen::VectorXd())};
+  std::variant<std::monostate, solver::DiagonalLinearFlow, std::vector<solver::GslIntegrator>, solver::DenseIntegrator>
+      flow_;
   Eigen::VectorXd w_;
 };
 
@@ -152,14 +154,14 @@ class FullMatrixFlow {
     switch (o.outer) {
       case OuterMethod::exponential: {
         const auto m = one_layer::flow_matrices(p.data, sigma);
-        flow_ = std::make_shared<solver::SymmetricLinearFlow>(2.0 * p.eta * m.K, 2.0 * p.eta * m.C, X0);
+        flow_.emplace<solver::SymmetricLinearFlow>(2.0 * p.eta * m.K, 2.0 * p.eta * m.C, X0);
         break;
       }
       case OuterMethod::dopri5: {
         // Right-hand side straight from the gradient (2.3): independent of flow_matrices().
         const DataMoments* data = &p.data;
         const double eta = p.eta;
-        flow_ = std::make_shared<solver::MatrixDenseIntegrator>(
+        flow_.emplace<solver::MatrixDenseIntegrator>(
             [=](const Eigen::Map<const Eigen::MatrixXd>& X, Eigen::Map<Eigen::MatrixXd>& dX, double) {
               const one_layer::Params g = one_layer::gradient(*data, sigma, {X.leftCols(d), X.col(d)});
               dX.leftCols(d) = -eta * g.W;
@@ -173,28 +175,33 @@ class FullMatrixFlow {
                                     "' is per-mode only; the full-matrix path supports exponential or dopri5 "
                                     "(set solver.outer)");
     }
-    X_ = X0;
   }
 
   void advance_to(double tau) {
-    if (auto* lin = std::get_if<std::shared_ptr<solver::SymmetricLinearFlow>>(&flow_)) {
-      (*lin)->advance_to(tau);
-      X_ = (*lin)->state();
-    } else {
-      auto& ode = *std::get<std::shared_ptr<solver::MatrixDenseIntegrator>>(flow_);
-      ode.advance_to(tau);
-      X_ = ode.state();
-    }
+    std::visit(
+        [&](auto& flow) {
+          if constexpr (!std::is_same_v<std::decay_t<decltype(flow)>, std::monostate>) flow.advance_to(tau);
+        },
+        flow_);
   }
-  [[nodiscard]] const Eigen::MatrixXd& state() const { return X_; }
+  // A view of the current [W b], read in place (the inner PF-ODE interpolates these at every RHS call).
+  [[nodiscard]] Eigen::Ref<const Eigen::MatrixXd> state() const {
+    return std::visit(
+        [](const auto& flow) -> Eigen::Ref<const Eigen::MatrixXd> {
+          if constexpr (std::is_same_v<std::decay_t<decltype(flow)>, std::monostate>)
+            throw std::logic_error("FullMatrixFlow without an integrator");
+          else
+            return flow.state();
+        },
+        flow_);
+  }
   [[nodiscard]] solver::OdeStats stats() const {
-    if (auto* ode = std::get_if<std::shared_ptr<solver::MatrixDenseIntegrator>>(&flow_)) return (*ode)->stats();
-    return {};
+    if (const auto* ode = std::get_if<solver::MatrixDenseIntegrator>(&flow_)) return ode->stats();
+    return {};  // the exact exponential takes no steps
   }
 
  private:
-  std::variant<std::shared_ptr<solver::SymmetricLinearFlow>, std::shared_ptr<solver::MatrixDenseIntegrator>> flow_;
-  Eigen::MatrixXd X_;
+  std::variant<std::monostate, solver::SymmetricLinearFlow, solver::MatrixDenseIntegrator> flow_;
 };
 
 void require_aligned(const OneLayerProblem& p, const char* path) {
@@ -318,8 +325,9 @@ GeneratedTrajectory nested_full_matrix(const OneLayerProblem& p, const std::vect
 Eigen::MatrixXd weight_trajectory_closed_form(const OneLayerProblem& p, double sigma, const std::vector<double>& taus) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
   const one_layer::Params init = p.initial();
+  const bool aligned = p.aligned();
   for (size_t j = 0; j < taus.size(); ++j) {
-    if (p.aligned()) {
+    if (aligned) {
       for (int k = 0; k < p.data.dim(); ++k)
         out(static_cast<Eigen::Index>(j), k) = one_layer::mode_weight(p.data.eigenvalues(k), sigma, p.eta, taus[j], p.Q(k));
     } else {

@@ -29,10 +29,7 @@ Result run(const std::string& args) {
   return {WEXITSTATUS(raw), out};
 }
 
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
+using specbias::test::read_bytes;
 }  // namespace
 
 TEST_CASE("cli: --help and --version", "[fast][apps]") {
@@ -49,7 +46,7 @@ TEST_CASE("cli: every config in configs/ runs (smoke, short tau list)", "[slow][
   int n = 0;
   for (const auto& entry : fs::recursive_directory_iterator(fs::path(SPECBIAS_SOURCE_DIR) / "configs")) {
     if (entry.path().extension() != ".toml") continue;
-    const bool needs_mnist = read(entry.path()).find("shared/data/mnist") != std::string::npos;
+    const bool needs_mnist = read_bytes(entry.path()).find("shared/data/mnist") != std::string::npos;
     if (needs_mnist && !fs::exists(fs::path(SPECBIAS_SOURCE_DIR) / "../shared/data/mnist")) continue;
     ++n;
     const auto dir = tmp / entry.path().stem().string();
@@ -76,10 +73,10 @@ TEST_CASE("cli: simulate writes the run directory with the contract's columns an
   for (const char* f : {"resolved_config.toml", "environment.json", "run.log", "variance.csv", "weights.csv", "kl.csv",
                         "summary.json", "tau.npy", "variance_closed_form.npy", "variance_numeric.npy"})
     REQUIRE(fs::exists(tmp / f));
-  const std::string csv = read(tmp / "variance.csv");
+  const std::string csv = read_bytes(tmp / "variance.csv");
   REQUIRE(csv.rfind("tau,mode,lambda,variance_closed_form,variance_numeric", 0) == 0);
   REQUIRE(std::count(csv.begin(), csv.end(), '\n') == 1 + 5 * 3);  // header + one row per τ and mode
-  const std::string summary = read(tmp / "summary.json");
+  const std::string summary = read_bytes(tmp / "summary.json");
   REQUIRE_THAT(summary, Catch::Contains("\"alpha\"") && Catch::Contains("\"r2\"") && Catch::Contains("\"n\"") &&
                             Catch::Contains("\"tau_star_closed_form\"") && Catch::Contains("\"git_sha\""));
 #ifdef SPECBIAS_GNUPLOT_AVAILABLE
@@ -121,5 +118,5 @@ TEST_CASE("cli: a run that fails midway keeps what it had written", "[fast][apps
   REQUIRE_THAT(r.output, Catch::Contains("solver.outer_max_steps") && Catch::Contains("sigma"));
   REQUIRE(fs::exists(tmp / "resolved_config.toml"));
   REQUIRE(fs::exists(tmp / "environment.json"));
-  REQUIRE_THAT(read(tmp / "run.log"), Catch::Contains("closed form (4.9)"));
+  REQUIRE_THAT(read_bytes(tmp / "run.log"), Catch::Contains("closed form (4.9)"));
 }

@@ -13,43 +13,17 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using specbias::DataError;
+using specbias::test::read_bytes;
+using specbias::test::write_bytes;
 using specbias::read_npy;
 using specbias::write_npy;
 
-// A fresh directory per test case, removed afterwards, so parallel ctest runs never share files.
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("specbias_npy_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using specbias::test::TempDir;
 
 // Builds a .npy file byte by byte, independently of write_npy, for dtypes and versions the writer never emits.
 std::string npy_bytes(const std::string& dict, const std::string& payload, int major = 1) {

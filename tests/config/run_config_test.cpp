@@ -142,12 +142,8 @@ TEST_CASE("config: missing, truncated or misshaped data files are DataErrors nam
   // Truncated: a valid header promising more data than present.
   Eigen::MatrixXd X = Eigen::MatrixXd::Random(10, 3);
   specbias::write_npy(tmp / "good.npy", X);
-  {
-    std::ifstream in(tmp / "good.npy", std::ios::binary);
-    std::string bytes((std::istreambuf_iterator<char>(in)), {});
-    std::ofstream out(tmp / "trunc.npy", std::ios::binary);
-    out << bytes.substr(0, bytes.size() - 40);
-  }
+  const std::string bytes = specbias::test::read_bytes(tmp / "good.npy");
+  specbias::test::write_bytes(tmp / "trunc.npy", bytes.substr(0, bytes.size() - 40));
   c = parse_config(text((tmp / "trunc.npy").string()), "cfg.toml");
   REQUIRE_THROWS_AS(specbias::pipeline::build_data(c), specbias::DataError);
   REQUIRE_THROWS_WITH(specbias::pipeline::build_data(c), Catch::Contains("trunc.npy") && Catch::Contains("truncated"));

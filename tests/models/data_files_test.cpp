@@ -14,46 +14,21 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "support/temp_dir.hpp"
 #include "common/npy.hpp"
 
 namespace {
 
 using specbias::DataError;
+using specbias::test::read_bytes;
+using specbias::test::write_bytes;
 using specbias::models::load_samples;
 using specbias::models::PixelScaling;
 
 // Pixel maps are one division and one subtraction: exact to a couple of ulp.
 constexpr double kPixelTolerance = 1e-15;
 
-class TempDir {
- public:
-  TempDir() {
-    static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("specbias_data_files_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
-
-void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+using specbias::test::TempDir;
 
 // A hand-built version-1.0 .npy file with a uint8 payload (the writer under test only emits <f8).
 std::string u1_npy(const std::string& shape, const std::string& payload) {

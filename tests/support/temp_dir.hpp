@@ -1,7 +1,10 @@
-// A unique temporary directory per test, removed afterwards.
+// A unique temporary directory per test (so parallel ctest runs never share files), removed afterwards, and
+// byte-exact file helpers for tests that build or corrupt files by hand.
 #pragma once
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <random>
 #include <string>
 
@@ -26,5 +29,15 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+inline std::string read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
 
 }  // namespace specbias::test
