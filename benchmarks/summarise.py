@@ -33,17 +33,12 @@ def closed_form(r):
     s, p = r["specbias"], r["peer"]
     peer_t = p["time"]["best_s"]
     rows = []
-    for key, label in [("library_closed_form_trajectory", "library `closed_form_trajectory`"),
-                       ("bench_hoisted_1thread", "bench: hoisted τ/λ-only terms"),
-                       ("bench_hoisted_threaded", "bench: hoisted τ/λ-only terms"),
-                       ("experiment_hoisted_boost_e1_1thread", "experiment: hoisted + Boost E1"),
-                       ("experiment_hoisted_boost_e1_threaded", "experiment: hoisted + Boost E1")]:
-        v = s[key]
-        diff = v.get("max_rel_diff_vs_library", v.get("max_abs_diff_vs_library", 0.0))
+    for v in s["runs"]:
         ratio = peer_t / v["best_s"]
-        rows.append([label, v.get("threads", 1), v["best_s"], peer_t, ratio, diff, ratio >= 10])
-    txt = table(["specbias variant", "threads", "specbias s", "peer s", "ratio", "max rel diff vs library",
-                 "≥ 10×"], rows)
+        rows.append([f"`{v['path']}`", v["threads"], v["best_s"], v["ns_per_entry"], peer_t, ratio,
+                     v["max_abs_diff_vs_closed_form_trajectory"], ratio >= 10])
+    txt = table(["specbias", "threads", "specbias s", "ns per entry", "peer s", "ratio",
+                 "max abs diff vs closed_form_trajectory", "≥ 10×"], rows)
     txt += (f"\n\nGrid {s['problem']['d']} × {s['problem']['n_tau']}; peer vs specbias library max rel diff "
             f"{fmt(p.get('max_rel_diff_vs_specbias'))}; library vs adaptive quadrature "
             f"({s['check_vs_adaptive_quadrature']['samples']} samples) {fmt(s['check_vs_adaptive_quadrature']['max_rel_diff'])}.")
@@ -57,15 +52,11 @@ def modewise(r):
     for v in s["runs"]:
         label = v["path"] + (f" (rel_tol {v['rel_tol']:g})" if "rel_tol" in v else "")
         if v.get("sigma_nodes"):
-            label += f" ({v['sigma_nodes']} σ nodes)"
+            label += (f" ({v['panels']}×{v['points_per_panel']} = {v['sigma_nodes']} σ nodes"
+                      f"{', library default' if v.get('default_grid') else ''})")
         ratio = peer_t / v["best_s"]
         err = v["max_rel_err_vs_closed_form"]
         rows.append([label, v["threads"], v["best_s"], peer_t, ratio, err, err <= 1e-8, ratio >= 50])
-    e = s.get("experiment_vectorised_closed_form_weights_on_grid")
-    if e:
-        ratio = peer_t / e["best_s"]
-        rows.append([f"experiment: closed-form weights on the {e['sigma_nodes']}-node σ grid, SIMD exp", e["threads"], e["best_s"], peer_t,
-                     ratio, e["max_rel_err_vs_closed_form"], e["max_rel_err_vs_closed_form"] <= 1e-8, ratio >= 50])
     txt = table(["specbias path", "threads", "specbias s", "peer s", "ratio", "max rel err vs (4.9)", "≤ 1e-8",
                  "≥ 50×"], rows)
     txt += (f"\n\nPeer: {p['calls_timed']} of {p['calls_full_grid']} quad calls timed"

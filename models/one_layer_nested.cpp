@@ -228,10 +228,7 @@ solver::PanelGrid make_grid(const SamplingRange& r, const NestedOptions& o) {
 GeneratedTrajectory closed_form_trajectory(const OneLayerProblem& p, const std::vector<double>& taus) {
   require_aligned(p, "the closed form (4.6)");
   GeneratedTrajectory t = empty_trajectory(p, taus);
-  for (size_t j = 0; j < taus.size(); ++j)
-    for (int k = 0; k < p.data.dim(); ++k)
-      t.variance(static_cast<Eigen::Index>(j), k) =
-          one_layer_generated_variance(p.data.eigenvalues(k), p.Q(k), p.eta, taus[j], p.range);
+  t.variance = one_layer_generated_variance_grid(p.data.eigenvalues, p.Q, p.eta, taus, p.range);
   return t;
 }
 
@@ -272,13 +269,10 @@ GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<
   std::vector<ModewiseFlow> flows;
   flows.reserve(grid.size());
   for (double s : grid.nodes()) flows.emplace_back(p, std::exp(s), o);
-  const auto d = p.data.dim();
-  std::vector<double> w_nodes(grid.size());
+  Eigen::MatrixXd w_nodes(p.data.dim(), static_cast<Eigen::Index>(grid.size()));  // column i: weights at node i
   solver::run_nested(flows, taus, o.threads, [&](std::size_t j, double) {
-    for (int k = 0; k < d; ++k) {
-      for (size_t i = 0; i < flows.size(); ++i) w_nodes[i] = flows[i].weights()(k);
-      t.variance(static_cast<Eigen::Index>(j), k) = generated_variance_on_grid(grid, w_nodes, p.range);
-    }
+    for (size_t i = 0; i < flows.size(); ++i) w_nodes.col(static_cast<Eigen::Index>(i)) = flows[i].weights();
+    t.variance.row(static_cast<Eigen::Index>(j)) = generated_variance_on_grid(grid, w_nodes, p.range).transpose();
     if (o.progress) o.progress(j + 1, taus.size());
   });
   for (const auto& f : flows) t.outer_stats += f.stats();

@@ -25,6 +25,12 @@ struct SamplingRange {
 // ---- closed forms (one-layer, zero mean, aligned σ-independent start) ----------------------------------------
 // λ̃_k(τ) by (4.9); c = 2ητ. τ = 0 uses the exact limit (4.7).
 double one_layer_generated_variance(double lambda, double Q, double eta, double tau, const SamplingRange& range);
+// The same on a whole (τ × mode) grid: entry (j, k) = one_layer_generated_variance(λ_k, Q_k, η, τ_j) to a few ulp.
+// The τ-only E1 pair and the λ-only logarithm of (4.9) are computed once per row/column instead of per entry
+// (half the E1 calls), exponentials are vectorised, and rows run on `threads` threads (0: all). Needs τ ≥ 0.
+Eigen::MatrixXd one_layer_generated_variance_grid(const Eigen::VectorXd& lambda, const Eigen::VectorXd& Q, double eta,
+                                                  std::span<const double> taus, const SamplingRange& range,
+                                                  int threads = 0);
 // (4.7): σ_T^{2Q} σ_0^{2(1−Q)}
 double one_layer_initial_variance(double Q, const SamplingRange& range);
 // (4.8): σ_T² (λ + σ_0²)/(λ + σ_T²); also the optimum's generated variance (4.5).
@@ -36,9 +42,10 @@ double converged_generated_variance(double lambda, const SamplingRange& range);
 double generated_variance_quadrature(const std::function<double(double sigma)>& w, const SamplingRange& range,
                                      std::vector<double> breakpoints_s = {},
                                      const solver::QuadratureOptions& options = {});
-// Same on a fixed node grid over s ∈ [ln σ_0, ln σ_T]: w_at_nodes[i] = w(exp(grid.nodes()[i])).
-double generated_variance_on_grid(const solver::PanelGrid& grid, std::span<const double> w_at_nodes,
-                                  const SamplingRange& range);
+// Same on a fixed node grid over s ∈ [ln σ_0, ln σ_T], all modes at once: w_at_nodes is modes × nodes, column i
+// holding every mode's w(exp(grid.nodes()[i])); returns λ̃ per mode. One GEMV per τ for the nested path.
+Eigen::VectorXd generated_variance_on_grid(const solver::PanelGrid& grid, const Eigen::MatrixXd& w_at_nodes,
+                                           const SamplingRange& range);
 
 // ---- general affine transport (4.1)–(4.2) ------------------------------------------------------------------
 struct AffineTransport {

@@ -31,8 +31,14 @@ class SymmetricLinearFlow {
 
 namespace specbias::solver {
 
+// φ₁(z) = (1 − e^{−z})/z elementwise, φ₁(0) = 1, given e = e^{−z} (already needed by the caller), into `out`
+// (resized; no other allocation). Vectorised (Eigen packet math): a Taylor series where |z| < 0.5, where 1 − e
+// would cancel, and (1 − e)/z elsewhere. Agrees with −expm1(−z)/z to a few ulp (tests/solver/).
+void phi1(const Eigen::ArrayXd& z, const Eigen::ArrayXd& exp_minus_z, Eigen::ArrayXd& out);
+
 // The diagonal special case, one independent linear ODE per component: dx_i/dτ = −(κ_i x_i − c_i), exact:
-// x_i(τ) = x_i(0) e^{−τκ_i} + c_i τ φ(τκ_i). O(n) per evaluation (decoupled modes need no eigendecomposition).
+// x_i(τ) = x_i(0) e^{−τκ_i} + c_i τ φ₁(τκ_i). O(n) per evaluation (decoupled modes need no eigendecomposition),
+// vectorised: the nested mode-wise path evaluates it for every (σ node, τ), d modes at a time.
 class DiagonalLinearFlow {
  public:
   DiagonalLinearFlow(Eigen::VectorXd kappa, Eigen::VectorXd c, Eigen::VectorXd x0, double tau0 = 0.0);
@@ -41,7 +47,10 @@ class DiagonalLinearFlow {
   [[nodiscard]] const Eigen::VectorXd& state() const { return x_; }
 
  private:
-  Eigen::VectorXd kappa_, c_, x0_, x_;
+  Eigen::ArrayXd kappa_, c_, x0_;
+  Eigen::ArrayXd x_star_;  // c/κ, the equilibrium (±inf where κ = 0; only used where |τκ| ≥ 0.5)
+  Eigen::VectorXd x_;
+  Eigen::ArrayXd z_, decay_, phi_;  // workspaces, reused by every advance_to
   double tau0_, tau_;
 };
 

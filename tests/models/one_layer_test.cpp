@@ -135,7 +135,7 @@ TEST_CASE("one-layer: exact linear-flow propagator reproduces the non-centred fl
   REQUIRE((exact.state().col(d) - opt_p.b).cwiseAbs().maxCoeff() < 1e-10);
 }
 
-TEST_CASE("one-layer: per-mode weight (3.4) equals u_k^T W u_k of the matrix closed form", "[fast][models]") {
+TEST_CASE("one-layer: per-mode weight (3.4) equals the eigenbasis diagonal of the matrix closed form", "[fast][models]") {
   const int d = 6;
   const DataMoments data = rotated_data(d, false);
   const Eigen::VectorXd Q = Eigen::VectorXd::LinSpaced(d, 0.0, 1.0);
