@@ -266,16 +266,32 @@ GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<
   require_aligned(p, "the mode-wise nested path");
   GeneratedTrajectory t = empty_trajectory(p, taus);
   const solver::PanelGrid grid = make_grid(p.range, o);
-  std::vector<ModewiseFlow> flows;
-  flows.reserve(grid.size());
-  for (double s : grid.nodes()) flows.emplace_back(p, std::exp(s), o);
-  Eigen::MatrixXd w_nodes(p.data.dim(), static_cast<Eigen::Index>(grid.size()));  // column i: weights at node i
-  solver::run_nested(flows, taus, o.threads, [&](std::size_t j, double) {
+  auto make_flows = [&] {
+    std::vector<ModewiseFlow> flows;
+    flows.reserve(grid.size());
+    for (double s : grid.nodes()) flows.emplace_back(p, std::exp(s), o);
+    return flows;
+  };
+  // (4.4) on the node grid for row j, from every node's current per-mode weights (column i: weights at node i).
+  auto inner = [&](std::size_t j, const std::vector<ModewiseFlow>& flows) {
+    thread_local Eigen::MatrixXd w_nodes;
+    w_nodes.resize(p.data.dim(), static_cast<Eigen::Index>(flows.size()));
     for (size_t i = 0; i < flows.size(); ++i) w_nodes.col(static_cast<Eigen::Index>(i)) = flows[i].weights();
     t.variance.row(static_cast<Eigen::Index>(j)) = generated_variance_on_grid(grid, w_nodes, p.range).transpose();
-    if (o.progress) o.progress(j + 1, taus.size());
-  });
-  for (const auto& f : flows) t.outer_stats += f.stats();
+  };
+  if (o.outer == OuterMethod::exponential) {
+    // Exact propagators: τ rows are independent, so they are split over threads (one fork-join in all).
+    solver::run_nested_direct<ModewiseFlow>(make_flows, taus, o.threads,
+                                            [&](std::size_t j, double, const std::vector<ModewiseFlow>& flows) { inner(j, flows); });
+    if (o.progress) o.progress(taus.size(), taus.size());
+  } else {
+    std::vector<ModewiseFlow> flows = make_flows();
+    solver::run_nested(flows, taus, o.threads, [&](std::size_t j, double) {
+      inner(j, flows);
+      if (o.progress) o.progress(j + 1, taus.size());
+    });
+    for (const auto& f : flows) t.outer_stats += f.stats();
+  }
   t.sigma_nodes = grid.size();
   return t;
 }

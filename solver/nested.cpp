@@ -1,5 +1,6 @@
 #include "solver/nested.hpp"
 
+#include <algorithm>
 #include <atomic>
 
 #ifdef _OPENMP
@@ -36,6 +37,17 @@ void parallel_for(std::size_t n, int threads, const std::function<void(std::size
   for (std::size_t i = 0; i < n; ++i) run(i);
 #endif
   if (error) std::rethrow_exception(error);
+}
+
+void parallel_for_blocks(std::size_t n, int threads, const std::function<void(std::size_t, std::size_t)>& body) {
+  if (n == 0) return;
+#ifdef _OPENMP
+  const std::size_t available = static_cast<std::size_t>(threads > 0 ? threads : omp_get_max_threads());
+#else
+  const std::size_t available = 1;
+#endif
+  const std::size_t blocks = std::min(n, std::max<std::size_t>(1, available));
+  parallel_for(blocks, static_cast<int>(blocks), [&](std::size_t b) { body(n * b / blocks, n * (b + 1) / blocks); });
 }
 
 }  // namespace specbias::solver

@@ -29,4 +29,27 @@ void run_nested(std::vector<NodeFlow>& node_flows, std::span<const double> taus,
   }
 }
 
+// Splits [0, n) into one contiguous block per thread (at most `threads`; 0 = all) and runs body(begin, end) once
+// per block: a single fork-join however large n is.
+void parallel_for_blocks(std::size_t n, int threads, const std::function<void(std::size_t begin, std::size_t end)>& body);
+
+// The nested driver for node flows whose advance_to is a direct evaluation (exact propagators: no history, so
+// any τ can be evaluated without the earlier ones). The τ values are then independent: they are split into one
+// contiguous block per thread, each block builds its own node flows with make_flows() and, for each of its τ_j,
+// advances them and calls inner(j, τ_j, flows). One fork-join in all instead of one per τ, which matters on a
+// busy machine, where every fork-join can wait a whole time slice for a descheduled thread.
+// inner runs concurrently for different j: it must only write to per-j outputs (and thread_local workspaces).
+template <class NodeFlow>
+void run_nested_direct(const std::function<std::vector<NodeFlow>()>& make_flows, std::span<const double> taus,
+                       int threads,
+                       const std::function<void(std::size_t tau_index, double tau, const std::vector<NodeFlow>&)>& inner) {
+  parallel_for_blocks(taus.size(), threads, [&](std::size_t begin, std::size_t end) {
+    std::vector<NodeFlow> flows = make_flows();
+    for (std::size_t j = begin; j < end; ++j) {
+      for (auto& f : flows) f.advance_to(taus[j]);
+      inner(j, taus[j], flows);
+    }
+  });
+}
+
 }  // namespace specbias::solver
