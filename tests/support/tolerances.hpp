@@ -15,4 +15,15 @@ inline constexpr double kClosedVsNestedRel = 1e-9;
 // Exact algebraic identities evaluated in double precision (e.g. gradient at the optimum).
 inline constexpr double kRoundoff = 1e-12;
 
+// ---- train/ (empirical trainer) ----
+// Central-difference gradient checks in double with step kFiniteDifferenceStep: truncation O(h²) ≈ 1e-12 and
+// round-off O(ε/h) ≈ 1e-10 relative to the largest gradient entry, so 1e-6 leaves room yet catches any
+// wrong term (a missing factor or transposed index gives O(1) errors). Error = max|fd − analytic| / max|analytic|.
+inline constexpr double kGradCheckRel = 1e-6;
+inline constexpr double kFiniteDifferenceStep = 1e-6;
+// float32 vs float64 forward of the same weights through a few LayerNorm/GEMM layers: float round-off
+// (6e-8 per operation) amplified by LayerNorm's 1/std and sums over ≤ 256 terms stays below 1e-5 of the
+// output scale.
+inline constexpr double kFloatVsDoubleRel = 1e-5;
+
 }  // namespace specbias::test

@@ -1,0 +1,77 @@
+// Adam (see adam.hpp), the single-tensor arithmetic of torch.optim.Adam over one flat span.
+#include "train/adam.hpp"
+
+#include <cmath>
+#include <string>
+
+#include "common/errors.hpp"
+
+namespace specbias::train {
+
+void AdamConfig::validate() const {
+  auto bad = [](const std::string& key, double v, const std::string& allowed) {
+    throw ConfigError("training." + key + " = " + std::to_string(v) + " is invalid: " + allowed);
+  };
+  if (!(lr > 0) || !std::isfinite(lr)) bad("lr", lr, "must be finite and > 0");
+  if (!(beta1 >= 0 && beta1 < 1)) bad("beta1", beta1, "must lie in [0, 1)");
+  if (!(beta2 >= 0 && beta2 < 1)) bad("beta2", beta2, "must lie in [0, 1)");
+  if (!(eps >= 0) || !std::isfinite(eps)) bad("eps", eps, "must be finite and >= 0");
+}
+
+template <typename T>
+Adam<T>::Adam(const AdamConfig& config, std::size_t n) : config_(config) {
+  config_.validate();
+  state_.m.assign(n, T(0));
+  state_.v.assign(n, T(0));
+}
+
+template <typename T>
+void Adam<T>::set_lr(double lr) {
+  AdamConfig c = config_;
+  c.lr = lr;
+  c.validate();
+  config_ = c;
+}
+
+template <typename T>
+void Adam<T>::step(std::span<T> params, std::span<const T> grads) {
+  const std::size_t n = state_.m.size();
+  if (params.size() != n || grads.size() != n)
+    throw DataError("Adam::step: " + std::to_string(params.size()) + " parameters and " +
+                    std::to_string(grads.size()) + " gradients, optimiser built for " + std::to_string(n));
+  ++state_.step;
+  const double t = static_cast<double>(state_.step);
+  const double bc1 = 1.0 - std::pow(config_.beta1, t);
+  const double bc2 = 1.0 - std::pow(config_.beta2, t);
+  const T step_size = static_cast<T>(config_.lr / bc1);
+  const T bc2_sqrt = static_cast<T>(std::sqrt(bc2));
+  const T w1 = static_cast<T>(1.0 - config_.beta1);
+  const T b2 = static_cast<T>(config_.beta2);
+  const T w2 = static_cast<T>(1.0 - config_.beta2);
+  const T eps = static_cast<T>(config_.eps);
+  T* __restrict p = params.data();
+  const T* __restrict g = grads.data();
+  T* __restrict m = state_.m.data();
+  T* __restrict v = state_.v.data();
+  for (std::size_t i = 0; i < n; ++i) {
+    m[i] = m[i] + w1 * (g[i] - m[i]);
+    v[i] = v[i] * b2 + w2 * (g[i] * g[i]);
+    const T denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+    p[i] = p[i] - step_size * (m[i] / denom);
+  }
+}
+
+template <typename T>
+void Adam<T>::set_state(AdamState<T> state) {
+  const std::size_t n = state_.m.size();
+  if (state.m.size() != n || state.v.size() != n || state.step < 0)
+    throw DataError("Adam::set_state: state has " + std::to_string(state.m.size()) + "/" +
+                    std::to_string(state.v.size()) + " moments and step " + std::to_string(state.step) +
+                    "; the optimiser has " + std::to_string(n) + " parameters");
+  state_ = std::move(state);
+}
+
+template class Adam<float>;
+template class Adam<double>;
+
+}  // namespace specbias::train
