@@ -13,6 +13,7 @@
 #include "config/run_config.hpp"
 #include "pipeline/simulate.hpp"
 #include "pipeline/sweep.hpp"
+#include "pipeline/train_run.hpp"
 #include "validation/validate.hpp"
 
 namespace {
@@ -58,6 +59,19 @@ int main(int argc, char** argv) {
   sweep->add_option("--set", sweep_overrides, "override a config key for every run (repeatable)");
   sweep->add_option("--out,-o", sweep_out, "sweep directory (default: runs/<config name>_sweep)");
 
+  std::string train_config, train_out, train_resume, train_device = "cpu";
+  std::vector<std::string> train_overrides;
+  bool train_dry = false, train_quiet = false;
+  auto* train = app.add_subcommand("train", "Train an MLP-UNet with the EDM loss, sample during training and measure "
+                                            "the spectral law (EMPIRICAL.md)");
+  train->add_option("CONFIG", train_config, "TOML training config (docs/config.md, \"Training runs\")");
+  train->add_option("--out,-o", train_out, "run directory (default: runs/<config name>)");
+  train->add_option("--resume", train_resume, "continue the run in DIR from its last checkpoint");
+  train->add_option("--set", train_overrides, "override a config key, e.g. --set training.steps=200 (repeatable)");
+  train->add_option("--device", train_device, "cpu (the reference implementation)")->check(CLI::IsMember({"cpu", "cuda"}));
+  train->add_flag("--dry-run", train_dry, "print the resolved config, parameter count and record schedule, and exit");
+  train->add_flag("--quiet,-q", train_quiet, "log to run.log only");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (sim->parsed()) {
@@ -73,6 +87,25 @@ int main(int argc, char** argv) {
                   << "/summary.json, \"validation\")\n";
         return 1;
       }
+      return 0;
+    }
+    if (train->parsed()) {
+      if (train_device == "cuda")
+        throw NotCompiledError("--device cuda: the GPU trainer is not part of this build yet; use --device cpu");
+      if (!train_resume.empty()) {
+        if (!train_config.empty() || !train_overrides.empty())
+          throw ConfigError("--resume DIR takes the config stored in DIR/resolved_config.toml; do not pass CONFIG or --set");
+        pipeline::resume_training(train_resume, train_quiet);
+        return 0;
+      }
+      if (train_config.empty()) throw ConfigError("specbias train: give a CONFIG file or --resume DIR");
+      const config::TrainConfig c = config::load_train_config(train_config, train_overrides);
+      if (train_dry) {
+        std::cout << pipeline::describe_training(c);
+        return 0;
+      }
+      const std::string dir = train_out.empty() ? default_out_dir(train_config) : train_out;
+      pipeline::train_to_directory(c, dir, {false, train_quiet, -1});
       return 0;
     }
     if (sweep->parsed()) {

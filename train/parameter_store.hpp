@@ -83,8 +83,10 @@ class ParameterStore {
   void zero_grads();
 
  private:
-  std::vector<T> values_;
-  std::vector<T> grads_;
+  // 64-byte aligned (Eigen's allocator): vectorised reductions over a tensor start on the same SIMD boundary
+  // in every run, so results do not depend on where malloc happened to place the buffer (run-to-run determinism).
+  std::vector<T, Eigen::aligned_allocator<T>> values_;
+  std::vector<T, Eigen::aligned_allocator<T>> grads_;
   std::vector<ParameterInfo> tensors_;
   std::size_t used_ = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -26,6 +27,18 @@ std::vector<std::int64_t> record_schedule(std::int64_t total_steps, ScheduleKind
   std::vector<std::int64_t> steps{0};
   for (const auto& seg : segments)
     for (std::int64_t s = seg.begin; s < seg.end && s <= total_steps; s += seg.stride) steps.push_back(s);
+  if (steps.back() != total_steps) steps.push_back(total_steps);
+  return steps;
+}
+
+std::vector<std::int64_t> log_schedule(std::int64_t total_steps, std::int64_t count) {
+  if (total_steps < 1 || count < 2) throw std::invalid_argument("log_schedule: total_steps >= 1 and count >= 2 required");
+  std::vector<std::int64_t> steps{0};
+  const double top = std::log(static_cast<double>(total_steps));
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto s = static_cast<std::int64_t>(std::llround(std::exp(top * static_cast<double>(i) / static_cast<double>(count - 1))));
+    if (s > steps.back()) steps.push_back(std::min(s, total_steps));
+  }
   if (steps.back() != total_steps) steps.push_back(total_steps);
   return steps;
 }

@@ -15,6 +15,10 @@ enum class ScheduleKind { gaussian, images };  // differ only in the stride betw
 // segment boundary is always recorded. Throws std::invalid_argument for total_steps < 1.
 std::vector<std::int64_t> record_schedule(std::int64_t total_steps, ScheduleKind kind);
 
+// A sparser log schedule for CPU-sized runs: 0 and `count` log-spaced steps from 1 to total_steps (rounded,
+// duplicates removed, so small totals give fewer), always including 1 and the last step. count ≥ 2.
+std::vector<std::int64_t> log_schedule(std::int64_t total_steps, std::int64_t count);
+
 // A uniform alternative: 0, every, 2·every, …, and the last step.
 std::vector<std::int64_t> uniform_schedule(std::int64_t total_steps, std::int64_t every);
 

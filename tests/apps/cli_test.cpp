@@ -46,6 +46,7 @@ TEST_CASE("cli: every config in configs/ runs (smoke, short tau list)", "[slow][
   int n = 0;
   for (const auto& entry : fs::recursive_directory_iterator(fs::path(SPECBIAS_SOURCE_DIR) / "configs")) {
     if (entry.path().extension() != ".toml") continue;
+    if (entry.path().parent_path().filename() == "train") continue;  // training configs: see the train smoke test
     const bool needs_mnist = read_bytes(entry.path()).find("shared/data/mnist") != std::string::npos;
     if (needs_mnist && !fs::exists(fs::path(SPECBIAS_SOURCE_DIR) / "../shared/data/mnist")) continue;
     ++n;
@@ -119,4 +120,57 @@ TEST_CASE("cli: a run that fails midway keeps what it had written", "[fast][apps
   REQUIRE(fs::exists(tmp / "resolved_config.toml"));
   REQUIRE(fs::exists(tmp / "environment.json"));
   REQUIRE_THAT(read_bytes(tmp / "run.log"), Catch::Contains("closed form (4.9)"));
+}
+
+TEST_CASE("cli: every training config in configs/train runs (smoke, a few steps)", "[slow][apps]") {
+  specbias::test::TempDir tmp;
+  int n = 0;
+  for (const auto& entry : fs::directory_iterator(fs::path(SPECBIAS_SOURCE_DIR) / "configs/train")) {
+    if (entry.path().extension() != ".toml") continue;
+    const bool needs_mnist = read_bytes(entry.path()).find("shared/data/mnist") != std::string::npos;
+    if (needs_mnist && !fs::exists(fs::path(SPECBIAS_SOURCE_DIR) / "../shared/data/mnist")) continue;
+    ++n;
+    const auto dir = tmp / entry.path().stem().string();
+    const auto dry = run("train '" + entry.path().string() + "' --dry-run");
+    INFO(entry.path() << "\n" << dry.output);
+    REQUIRE(dry.status == 0);
+    REQUIRE_THAT(dry.output, Catch::Contains("trainable parameters"));
+    // The configs' own sizes are benchmark-scale; three steps with tiny sampling exercise every key.
+    const auto r = run("train '" + entry.path().string() + "' --quiet --out '" + dir.string() +
+                       "' --set training.steps=3 --set training.batch=16 --set sampling.samples=32 "
+                       "--set sampling.steps=2 --set sampling.chunk=32 --set run.figures=false" +
+                       (needs_mnist ? std::string(" --set data.max_samples=200") : std::string(" --set data.samples=200")));
+    INFO(r.output);
+    REQUIRE(r.status == 0);
+    REQUIRE(fs::exists(dir / "summary.json"));
+    REQUIRE(fs::exists(dir / "checkpoint" / "state.json"));
+  }
+  REQUIRE(n >= 3);
+}
+
+TEST_CASE("cli: train survives SIGKILL and resumes to the same result", "[slow][apps]") {
+  specbias::test::TempDir tmp;
+  const auto cfg = (fs::path(SPECBIAS_SOURCE_DIR) / "configs/train/tiny.toml").string();
+  const std::string sets = " --quiet --set training.steps=400 --set training.checkpoint_every=20 --set sampling.every=50";
+  REQUIRE(run("train '" + cfg + "' --out '" + (tmp / "full").string() + "'" + sets).status == 0);
+  // Start the same run in the background and kill -9 it once a checkpoint past step 0 exists.
+  const auto killed = tmp / "killed";
+  {
+    std::ofstream sh(tmp / "kill.sh");
+    sh << "'" << SPECBIAS_CLI << "' train '" << cfg << "' --out '" << killed.string() << "'" << sets << " &\n"
+       << "pid=$!\n"
+       << "for i in $(seq 1 4000); do grep -q '\"step\": [1-9]' '" << (killed / "checkpoint/state.json").string()
+       << "' 2>/dev/null && break; sleep 0.005; done\n"
+       << "kill -9 $pid\nwait $pid\nexit 0\n";
+  }
+  REQUIRE(std::system(("sh '" + (tmp / "kill.sh").string() + "' > /dev/null 2>&1").c_str()) == 0);
+  REQUIRE(fs::exists(killed / "checkpoint" / "state.json"));
+  REQUIRE_FALSE(fs::exists(killed / "summary.json"));  // it really died mid-run
+  const auto resumed = run("train --resume '" + killed.string() + "' --quiet");
+  INFO(resumed.output);
+  REQUIRE(resumed.status == 0);
+  for (const char* f : {"loss.csv", "variance.csv", "variance.npy"}) {
+    INFO(f);
+    REQUIRE(read_bytes(tmp / "full" / f) == read_bytes(killed / f));
+  }
 }

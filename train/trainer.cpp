@@ -1,0 +1,323 @@
+#include "train/trainer.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+#include "common/atomic_file.hpp"
+#include "common/errors.hpp"
+#include "common/npy.hpp"
+#include "train/rng.hpp"
+#include "train/sample_statistics.hpp"
+#include "train/weights_io.hpp"
+
+namespace specbias::train {
+
+namespace fs = std::filesystem;
+using MatF = Mat<float>;
+using VecF = Vec<float>;
+
+namespace {
+
+std::string num(double x) {
+  std::ostringstream s;
+  s << std::setprecision(17) << x;
+  return s.str();
+}
+
+// Resume state: everything needed to continue bit-identically.
+struct State {
+  std::int64_t step = 0;
+  AdamState<float> adam;
+  std::string rng_train, rng_sample;
+  std::uintmax_t loss_bytes = 0, records_bytes = 0, variance_bytes = 0;
+  double loss_sum = 0;  // training loss summed since the last record
+  std::int64_t loss_count = 0;
+  double wall_s = 0;    // training + sampling time so far (all sessions)
+};
+
+// What must agree between a checkpoint and the options that resume it (different values would not continue the
+// same run).
+nlohmann::json fingerprint(const TrainerOptions& o, const TrainingSet& data) {
+  return {{"dim", o.net.dim},           {"nlayers", o.net.nlayers},     {"hidden", o.net.hidden},
+          {"embedding", o.net.embedding}, {"init_seed", o.init_seed},   {"batch", o.batch},
+          {"train_seed", o.train_seed},   {"lr", o.adam.lr},            {"eval_samples", o.eval_samples},
+          {"sample_seed", o.sample_seed}, {"fresh_latents", o.fresh_latents}, {"sampler_steps", o.sampler.steps},
+          {"training_samples", data.samples.cols()}, {"record_steps", o.record_steps}};
+}
+
+Eigen::VectorXd to_double(std::span<const float> v) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(v.size()));
+  for (std::size_t i = 0; i < v.size(); ++i) out(static_cast<Eigen::Index>(i)) = v[i];
+  return out;
+}
+std::vector<float> to_float(const NpyArray& a) { return {a.data.begin(), a.data.end()}; }
+
+Eigen::MatrixXd read_matrix(const fs::path& p) {
+  const NpyArray a = read_npy(p);
+  if (a.shape.size() != 2) throw DataError(p.string() + ": expected a 2-d array");
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(a.shape[0]), static_cast<Eigen::Index>(a.shape[1]));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) m(i, j) = a.data[static_cast<std::size_t>(i * m.cols() + j)];
+  return m;
+}
+
+void write_checkpoint(const fs::path& run_dir, const State& st, const MlpUNet<float>& net, const RecordLog& rec,
+                      const nlohmann::json& fp) {
+  const fs::path tmp = run_dir / "checkpoint.tmp", dst = run_dir / "checkpoint", old = run_dir / "checkpoint.old";
+  fs::remove_all(tmp);
+  fs::create_directories(tmp);
+  write_npy(tmp / "parameters.npy", to_double(net.parameters().values()));
+  write_npy(tmp / "adam_m.npy", to_double(st.adam.m));
+  write_npy(tmp / "adam_v.npy", to_double(st.adam.v));
+  write_npy(tmp / "mode_variance.npy", rec.mode_variance);
+  write_npy(tmp / "mode_mean_error.npy", rec.mode_mean_error);
+  const nlohmann::json state = {
+      {"step", st.step},
+      {"adam_step", st.adam.step},
+      {"rng_train", st.rng_train},
+      {"rng_sample", st.rng_sample},
+      {"file_bytes", {{"loss.csv", st.loss_bytes}, {"records.csv", st.records_bytes}, {"variance.csv", st.variance_bytes}}},
+      {"loss_sum", num(st.loss_sum)},
+      {"loss_count", st.loss_count},
+      {"wall_s", st.wall_s},
+      {"record_steps_done", rec.steps},
+      {"record_loss_mean", [&] {
+         nlohmann::json a = nlohmann::json::array();
+         for (double x : rec.loss_mean) a.push_back(num(x));  // strings: exact round trip, NaN allowed
+         return a;
+       }()},
+      {"record_mean_error", [&] {
+         nlohmann::json a = nlohmann::json::array();
+         for (double x : rec.mean_error) a.push_back(num(x));
+         return a;
+       }()},
+      {"record_alignment", [&] {
+         nlohmann::json a = nlohmann::json::array();
+         for (double x : rec.alignment) a.push_back(num(x));
+         return a;
+       }()},
+      {"fingerprint", fp}};
+  write_text_atomically(tmp / "state.json", state.dump(1));
+  // Swap in: the previous checkpoint survives until the new one is complete.
+  fs::remove_all(old);
+  if (fs::exists(dst)) fs::rename(dst, old);
+  fs::rename(tmp, dst);
+  fs::remove_all(old);
+}
+
+State read_checkpoint(const fs::path& run_dir, MlpUNet<float>& net, RecordLog& rec, const nlohmann::json& fp) {
+  fs::path dir = run_dir / "checkpoint";
+  if (!fs::exists(dir / "state.json") && fs::exists(run_dir / "checkpoint.old" / "state.json")) dir = run_dir / "checkpoint.old";
+  if (!fs::exists(dir / "state.json"))
+    throw DataError("cannot resume: no checkpoint in " + run_dir.string() + " (expected " + (dir / "state.json").string() + ")");
+  std::ifstream in(dir / "state.json");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  if (j.at("fingerprint") != fp)
+    throw DataError("cannot resume from " + dir.string() + ": the checkpoint was written by a run with different settings (" +
+                    j.at("fingerprint").dump() + " vs " + fp.dump() + ")");
+  State st;
+  st.step = j.at("step");
+  st.adam.step = j.at("adam_step");
+  st.adam.m = to_float(read_npy(dir / "adam_m.npy"));
+  st.adam.v = to_float(read_npy(dir / "adam_v.npy"));
+  st.rng_train = j.at("rng_train");
+  st.rng_sample = j.at("rng_sample");
+  st.loss_bytes = j.at("file_bytes").at("loss.csv");
+  st.records_bytes = j.at("file_bytes").at("records.csv");
+  st.variance_bytes = j.at("file_bytes").at("variance.csv");
+  st.loss_sum = std::stod(j.at("loss_sum").get<std::string>());
+  st.loss_count = j.at("loss_count");
+  st.wall_s = j.at("wall_s");
+  const std::vector<float> params = to_float(read_npy(dir / "parameters.npy"));
+  auto values = net.parameters().values();
+  if (params.size() != values.size())
+    throw DataError(dir.string() + ": parameter count " + std::to_string(params.size()) + " does not match the network's " +
+                    std::to_string(values.size()));
+  std::copy(params.begin(), params.end(), values.begin());
+  rec.steps = j.at("record_steps_done").get<std::vector<std::int64_t>>();
+  auto doubles = [](const nlohmann::json& a) {
+    std::vector<double> v;
+    for (const auto& x : a) v.push_back(std::stod(x.get<std::string>()));
+    return v;
+  };
+  rec.loss_mean = doubles(j.at("record_loss_mean"));
+  rec.mean_error = doubles(j.at("record_mean_error"));
+  rec.alignment = doubles(j.at("record_alignment"));
+  rec.mode_variance = read_matrix(dir / "mode_variance.npy");
+  rec.mode_mean_error = read_matrix(dir / "mode_mean_error.npy");
+  return st;
+}
+
+// Standard-normal latents for samples [first, first + n) of a record, d × n, column by column.
+void draw_latents(Rng& rng, Index d, Index n, MatF& z) {
+  ensure_shape(z, d, n);
+  for (Index j = 0; j < n; ++j)
+    for (Index i = 0; i < d; ++i) z(i, j) = static_cast<float>(rng.normal());
+}
+
+}  // namespace
+
+RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir, bool resume,
+                       const TrainerCallbacks& cb) {
+  const auto log = [&](const std::string& s) {
+    if (cb.log) cb.log(s);
+  };
+  const Index d = data.samples.rows(), N = data.samples.cols();
+  if (o.net.dim != d)
+    throw DataError("model dimension " + std::to_string(o.net.dim) + " does not match the data dimension " + std::to_string(d));
+  if (o.record_steps.empty() || o.record_steps.front() != 0 || o.record_steps.back() > o.steps)
+    throw std::invalid_argument("run_training: record steps must start at 0 and end at or before the last step");
+  if (o.eval_samples < 2) throw std::invalid_argument("run_training: need at least 2 evaluation samples");
+
+  MlpUNet<float> net(o.net, o.init_seed);
+  const Edm<float> edm(o.edm);
+  Adam<float> adam(o.adam, net.parameters().size());
+  Rng rng_train(o.train_seed), rng_sample(o.sample_seed ^ 0x9E3779B97F4A7C15ULL);
+  RecordLog rec;
+  rec.mode_variance.resize(0, d);
+  rec.mode_mean_error.resize(0, d);
+  const nlohmann::json fp = fingerprint(o, data);
+  fs::create_directories(run_dir);
+
+  State st;
+  if (resume) {
+    st = read_checkpoint(run_dir, net, rec, fp);
+    adam.set_state(st.adam);
+    rng_train.set_state(st.rng_train);
+    rng_sample.set_state(st.rng_sample);
+    // Drop whatever was appended after the checkpoint (a crash leaves at most a partial last row).
+    fs::resize_file(run_dir / "loss.csv", st.loss_bytes);
+    fs::resize_file(run_dir / "records.csv", st.records_bytes);
+    fs::resize_file(run_dir / "variance.csv", st.variance_bytes);
+    log("resumed from " + (run_dir / "checkpoint").string() + " at step " + std::to_string(st.step));
+  } else {
+    std::ofstream(run_dir / "loss.csv") << "step,loss\n";
+    std::ofstream(run_dir / "records.csv") << "step,loss_mean,mean_error,alignment,samples,wall_s\n";
+    std::ofstream(run_dir / "variance.csv") << "step,mode,lambda,variance,mean_error_mode\n";
+  }
+  std::ofstream loss_csv(run_dir / "loss.csv", std::ios::app), records_csv(run_dir / "records.csv", std::ios::app),
+      variance_csv(run_dir / "variance.csv", std::ios::app);
+  if (o.keep_samples > 0) fs::create_directories(run_dir / "samples");
+
+  using Clock = std::chrono::steady_clock;
+  const auto session_start = Clock::now();
+  const double wall_before = st.wall_s;
+  auto wall = [&] { return wall_before + std::chrono::duration<double>(Clock::now() - session_start).count(); };
+
+  // ---- sampling + statistics at one record ----
+  SampleStatistics stats(data.basis, data.mean);
+  EdmContext<float> sample_ctx;
+  MatF z;
+  VecF sigma_vec;
+  auto record = [&](std::int64_t step) {
+    stats.reset();
+    Rng fixed(o.sample_seed);  // fixed latents: the same stream at every record
+    Rng& latent_rng = o.fresh_latents ? rng_sample : fixed;
+    MatF kept;
+    for (std::int64_t first = 0; first < o.eval_samples; first += o.chunk) {
+      const Index n = static_cast<Index>(std::min(o.chunk, o.eval_samples - first));
+      draw_latents(latent_rng, d, n, z);
+      heun_sample<float>(
+          [&](const MatF& x, double sigma, MatF& out) {
+            sigma_vec.setConstant(x.cols(), static_cast<float>(sigma));
+            out = edm.denoise(net, x, sigma_vec, sample_ctx);
+          },
+          z, o.sampler);
+      if (!z.allFinite())
+        throw NumericalError("generated samples are not finite at training step " + std::to_string(step));
+      stats.add(z);
+      if (first == 0 && o.keep_samples > 0) kept = z.leftCols(std::min<Index>(n, o.keep_samples));
+    }
+    const SampleSummary s = stats.summary();
+    const double loss_mean = st.loss_count > 0 ? st.loss_sum / static_cast<double>(st.loss_count)
+                                               : std::numeric_limits<double>::quiet_NaN();
+    rec.steps.push_back(step);
+    rec.loss_mean.push_back(loss_mean);
+    rec.mean_error.push_back(s.mean_error);
+    rec.alignment.push_back(s.alignment);
+    rec.mode_variance.conservativeResize(rec.mode_variance.rows() + 1, Eigen::NoChange);
+    rec.mode_variance.bottomRows(1) = s.mode_variance.transpose();
+    rec.mode_mean_error.conservativeResize(rec.mode_mean_error.rows() + 1, Eigen::NoChange);
+    rec.mode_mean_error.bottomRows(1) = s.mode_mean_error.transpose();
+    st.loss_sum = 0;
+    st.loss_count = 0;
+    records_csv << step << ',' << num(loss_mean) << ',' << num(s.mean_error) << ',' << num(s.alignment) << ','
+                << s.samples << ',' << num(wall()) << '\n';
+    for (Index k = 0; k < d; ++k)
+      variance_csv << step << ',' << k << ',' << num(data.eigenvalues(k)) << ',' << num(s.mode_variance(k)) << ','
+                   << num(s.mode_mean_error(k)) << '\n';
+    if (kept.size() > 0) {
+      std::ostringstream name;
+      name << "step_" << std::setw(8) << std::setfill('0') << step << ".npy";
+      write_npy(run_dir / "samples" / name.str(), Eigen::MatrixXd(kept.cast<double>().transpose()));
+    }
+    loss_csv.flush();
+    records_csv.flush();
+    variance_csv.flush();
+  };
+  auto checkpoint = [&] {
+    loss_csv.flush();
+    records_csv.flush();
+    variance_csv.flush();
+    st.adam = adam.state();
+    st.rng_train = rng_train.state();
+    st.rng_sample = rng_sample.state();
+    st.loss_bytes = fs::file_size(run_dir / "loss.csv");
+    st.records_bytes = fs::file_size(run_dir / "records.csv");
+    st.variance_bytes = fs::file_size(run_dir / "variance.csv");
+    st.wall_s = wall();
+    write_checkpoint(run_dir, st, net, rec, fp);
+  };
+
+  std::size_t next_record = 0;
+  while (next_record < o.record_steps.size() && o.record_steps[next_record] <= st.step) ++next_record;
+  if (!resume) {
+    record(0);
+    next_record = 1;
+    checkpoint();
+    log("step 0 recorded (initialisation)");
+  }
+
+  // ---- training ----
+  EdmContext<float> train_ctx;
+  MatF batch(d, o.batch), eps;
+  VecF sigma;
+  const std::int64_t last_checkpoint_hint = o.checkpoint_every;
+  std::int64_t last_good_checkpoint = st.step;
+  for (std::int64_t step = st.step + 1; step <= o.steps; ++step) {
+    for (Index j = 0; j < batch.cols(); ++j)  // with replacement (EMPIRICAL §1)
+      batch.col(j) = data.samples.col(static_cast<Index>(rng_train.below(static_cast<std::uint64_t>(N))));
+    edm.draw_noise(rng_train, d, batch.cols(), sigma, eps);
+    const double loss = edm.loss_and_grad(net, batch, sigma, eps, train_ctx);
+    if (!std::isfinite(loss))
+      throw NumericalError("training loss is " + num(loss) + " at step " + std::to_string(step) +
+                           "; last good checkpoint: " + (run_dir / "checkpoint").string() + " (step " +
+                           std::to_string(last_good_checkpoint) + "); lower training.lr and resume or restart");
+    adam.step(net.parameters().values(), net.parameters().grads());
+    st.step = step;
+    st.loss_sum += loss;
+    ++st.loss_count;
+    loss_csv << step << ',' << num(loss) << '\n';
+    if (cb.progress) cb.progress(step, o.steps, loss);
+    if (step == o.crash_after_step) throw SimulatedCrash("simulated crash after step " + std::to_string(step));
+    if (next_record < o.record_steps.size() && o.record_steps[next_record] == step) {
+      record(step);
+      ++next_record;
+    }
+    if ((last_checkpoint_hint > 0 && step % last_checkpoint_hint == 0) || step == o.steps) {
+      checkpoint();
+      last_good_checkpoint = step;
+    }
+  }
+  save_weights_npy(net, run_dir / "weights");
+  log("training finished at step " + std::to_string(st.step) + " after " + num(wall()) + " s");
+  return rec;
+}
+
+}  // namespace specbias::train

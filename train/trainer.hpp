@@ -1,0 +1,86 @@
+// The empirical training loop (EMPIRICAL.md §1, §4, §5): mini-batch EDM training of the MLP-UNet with Adam,
+// deterministic Heun sampling at the record steps (step 0 included), statistics of the generated samples
+// streamed in the data eigenbasis, and atomic checkpoints from which a run resumes bit-identically.
+//
+// Files the trainer writes in its run directory (append-only, flushed at every record; a resumed run truncates
+// them back to the checkpoint's sizes, so a crash never leaves duplicate or half-written rows behind):
+//   loss.csv      step,loss                       one row per training step
+//   records.csv   step,loss_mean,mean_error,alignment,samples,wall_s   one row per record
+//   variance.csv  step,mode,lambda,variance,mean_error_mode             one row per record and mode
+//   samples/step_<step>.npy                        the first `keep_samples` samples of each record (optional)
+//   checkpoint/   parameters, Adam state, RNG states, step, file sizes and the records so far (state.json +
+//                 .npy), replaced atomically (write checkpoint.tmp, then rename)
+// Memory: the network, one sampler chunk and O(d²) statistics, plus O(records·d) for the analysis; samples are
+// never accumulated.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "train/adam.hpp"
+#include "train/edm.hpp"
+#include "train/heun_sampler.hpp"
+#include "train/mlp_unet.hpp"
+
+namespace specbias::train {
+
+// Training samples and the analysis basis (the eigenbasis of the empirical training covariance, EMPIRICAL §5).
+struct TrainingSet {
+  Eigen::MatrixXf samples;      // d × N, one sample per column, already scaled
+  Eigen::VectorXd mean;         // empirical mean m
+  Eigen::MatrixXd basis;        // U, d × d, columns sorted by descending eigenvalue
+  Eigen::VectorXd eigenvalues;  // λ_k, descending
+  std::string description;
+};
+
+struct TrainerOptions {
+  MlpUNetConfig net;
+  std::uint64_t init_seed = 1;
+  EdmConfig edm;
+  AdamConfig adam;
+  std::int64_t steps = 5000;
+  std::int64_t batch = 1024;
+  std::uint64_t train_seed = 2;
+  std::int64_t checkpoint_every = 500;  // 0: only at the end
+  HeunSchedule sampler;
+  std::int64_t eval_samples = 10000;
+  std::int64_t chunk = 2000;
+  bool fresh_latents = false;
+  std::uint64_t sample_seed = 3;
+  std::vector<std::int64_t> record_steps;  // sorted, within [0, steps]; must contain 0
+  std::int64_t keep_samples = 0;
+  // Test hook: behave as if the process were killed right after training step `crash_after_step` (before that
+  // step's record and checkpoint). Throws SimulatedCrash. −1: never.
+  std::int64_t crash_after_step = -1;
+};
+
+struct SimulatedCrash : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// What the analysis needs, one row per record.
+struct RecordLog {
+  std::vector<std::int64_t> steps;
+  std::vector<double> loss_mean;    // mean training loss over the steps since the previous record (NaN at step 0)
+  Eigen::MatrixXd mode_variance;    // records × d
+  Eigen::MatrixXd mode_mean_error;  // records × d
+  std::vector<double> mean_error, alignment;
+};
+
+struct TrainerCallbacks {
+  std::function<void(const std::string&)> log;                                   // one line per event
+  std::function<void(std::int64_t step, std::int64_t steps, double loss)> progress;  // after every step
+};
+
+// Runs (or, with resume = true, continues from run_dir/checkpoint) the training. Throws NumericalError on a
+// non-finite loss, naming the step and the last good checkpoint; DataError for a checkpoint that does not match
+// the options.
+RecordLog run_training(const TrainingSet& data, const TrainerOptions& options, const std::filesystem::path& run_dir,
+                       bool resume, const TrainerCallbacks& callbacks = {});
+
+}  // namespace specbias::train
