@@ -21,6 +21,7 @@
 #include "common/npy.hpp"
 #include "models/data_files.hpp"
 #include "models/data_sources.hpp"
+#include "models/pf_ode.hpp"
 #include "models/splitmix64.hpp"
 #include "train/record_schedule.hpp"
 
@@ -90,6 +91,39 @@ std::vector<analysis::ModeEmergence> analyse(const train::RecordLog& rec, const 
     out.push_back(m);
   }
   return out;
+}
+
+// The linear theory beside the experiment: the one-layer denoiser (THEORY §3.1, §4.3) on the same empirical
+// spectrum, with Q chosen so that its initial generated variance (4.7) equals the network's mean initial generated
+// variance, the sampler's σ range, and the same criterion, target λ_k and gray zone. Emergence is continuous in
+// τ (root-found on the closed form (4.9)); only exponents compare (τ and training steps have different units).
+json theory_beside(const train::RecordLog& rec, const Eigen::VectorXd& lambda, const config::TrainConfig& c) {
+  const models::SamplingRange range{c.sampling.sigma_min, c.sampling.sigma_max};
+  const double mean_first = rec.mode_variance.row(0).mean();
+  const double s0 = range.sigma_min * range.sigma_min, sT = range.sigma_max * range.sigma_max;
+  const double Q = std::log(mean_first / s0) / std::log(sT / s0);
+  const auto criterion = c.analysis.criterion == "harmonic" ? analysis::Criterion::harmonic : analysis::Criterion::geometric;
+  std::vector<analysis::ModeEmergence> modes;
+  for (Eigen::Index k = 0; k < lambda.size(); ++k) {
+    analysis::ModeEmergence m;
+    m.mode = static_cast<int>(k);
+    m.lambda = lambda(k);
+    m.v0 = models::one_layer_initial_variance(Q, range);
+    m.v_target = lambda(k);
+    m.rising = m.v_target > m.v0;
+    m.gray = !(lambda(k) > 0) || analysis::in_gray_zone(m.v0, m.v_target, c.analysis.gray_lo, c.analysis.gray_hi);
+    if (lambda(k) > 0) {
+      const auto e = analysis::first_crossing_continuous(
+          [&](double tau) { return models::one_layer_generated_variance(lambda(k), Q, 1.0, tau, range); }, m.v0,
+          m.v_target, criterion, 1e-8, 1e8);
+      if (e) m.tau_star = e->tau;
+    }
+    modes.push_back(m);
+  }
+  const auto fits = analysis::fit_branches(modes);
+  return {{"model", "one-layer linear denoiser, closed form (4.9), eta = 1"},
+          {"Q_matching_mean_initial_variance", Q},
+          {"fits", {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}}}};
 }
 
 void run_gnuplot(const fs::path& dir, const std::string& name, std::vector<std::string>& messages) {
@@ -409,6 +443,8 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   summary["fits"] = {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}};
   summary["final"] = {{"loss_mean", finite_or_null(rec.loss_mean.back())}, {"mean_error", rec.mean_error.back()},
                       {"alignment", finite_or_null(rec.alignment.back())}};
+  if (rec.mode_variance(0, 0) > 0 && rec.mode_variance.row(0).mean() > c.sampling.sigma_min * c.sampling.sigma_min)
+    summary["theory"] = theory_beside(rec, data.eigenvalues, c);
   summary["timings"] = {{"this_session_s", train_s}};
   summary["environment"] = environment_info();
   write_text_atomically(out / "summary.json", summary.dump(2) + "\n");
@@ -416,6 +452,9 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
     const auto& f = std::string(b) == "rising" ? fits.rising : fits.decaying;
     if (f) logger->info("fit ({}): alpha = {:.4f}, R^2 = {:.4f}, n = {}", b, f->alpha, f->r2, f->n);
     else logger->info("fit ({}): fewer than two usable modes", b);
+    if (summary.contains("theory") && !summary["theory"]["fits"][b].is_null())
+      logger->info("  one-layer theory on the same spectrum ({}): alpha = {:.4f}", b,
+                   summary["theory"]["fits"][b]["alpha"].get<double>());
   }
   if (c.run.figures)
     for (const auto& msg : write_train_figures(out, rec, data.eigenvalues, modes, fits, guess_image_shape(data.samples.rows())))

@@ -90,6 +90,12 @@ TEST_CASE("train: a run is deterministic and its records match the schedule", "[
   const auto summary = nlohmann::json::parse(read_bytes(tmp / "a" / "summary.json"));
   REQUIRE(summary["modes"].size() == 6);
   REQUIRE(summary["parameters"].get<long long>() > 0);
+  // The theory beside it: Q reproduces the network's mean initial generated variance through (4.7).
+  const double Q = summary["theory"]["Q_matching_mean_initial_variance"].get<double>();
+  const NpyArray v = read_npy(tmp / "a" / "variance.npy");
+  double mean_first = 0;
+  for (int k = 0; k < 6; ++k) mean_first += v.data[static_cast<size_t>(k)] / 6;
+  REQUIRE(std::pow(80.0, 2 * Q) * std::pow(0.002, 2 * (1 - Q)) == Approx(mean_first).epsilon(1e-12));
   // A different training seed changes the result (the determinism above is not vacuous).
   pipeline::train_to_directory(tiny({"training.seed=9"}), tmp / "c", {false, true, -1});
   REQUIRE(read_bytes(tmp / "a" / "loss.csv") != read_bytes(tmp / "c" / "loss.csv"));
