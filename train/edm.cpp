@@ -85,9 +85,14 @@ template <typename T>
 void Edm<T>::draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const {
   ensure_shape(sigma, batch, 1);
   ensure_shape(eps, dim, batch);
-  for (Index j = 0; j < batch; ++j) sigma(j) = static_cast<T>(std::exp(config_.p_mean + config_.p_std * rng.normal()));
+  // One batched draw (the same numbers as batch + dim·batch calls of rng.normal(), in that order).
+  const auto n = static_cast<std::size_t>(batch + dim * batch);
+  if (scratch_.size() != n) scratch_.resize(n);
+  rng.fill_normal(scratch_);
   for (Index j = 0; j < batch; ++j)
-    for (Index i = 0; i < dim; ++i) eps(i, j) = static_cast<T>(rng.normal());
+    sigma(j) = static_cast<T>(std::exp(config_.p_mean + config_.p_std * scratch_[static_cast<std::size_t>(j)]));
+  const Eigen::Map<const Mat<double>> z(scratch_.data() + batch, dim, batch);
+  eps = z.cast<T>();
 }
 
 template <typename T>

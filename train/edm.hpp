@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "train/mlp_unet.hpp"
 #include "train/rng.hpp"
@@ -57,6 +58,7 @@ class Edm {
   const Mat<T>& denoise(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T>& ctx) const;
 
   // Draws σ (ln σ ~ N(P_mean, P_std²), B values) and then ε (d×B standard normals, column by column).
+  // Uses an internal scratch buffer: not for concurrent calls on one Edm object.
   void draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const;
 
   // Loss of the clean batch x (d×B) with noise levels σ (B) and unit noise ε (d×B); forward only.
@@ -74,6 +76,7 @@ class Edm {
   [[nodiscard]] double normaliser(Index dim, Index batch) const;
 
   EdmConfig config_;
+  mutable std::vector<double> scratch_;  // normals of draw_noise, reused between steps
 };
 
 extern template class Edm<float>;

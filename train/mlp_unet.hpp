@@ -58,6 +58,7 @@ class MlpUNetBlock {
     Mat<T> g_film;  // 2out×B  ∂L/∂(scale; shift); the shift half doubles as ∂L/∂u
     Mat<T> g_h0;    // out×B   ∂L/∂(fc0 output)
     Mat<T> g_s0;    // in×B    ∂L/∂(fc0 input), then ∂L/∂(LN_in output) in place
+    Mat<T> partial; // 2·max(in, out) × 8  per-chunk partial sums of dγ (top) and dβ for the LayerNorms
     void reserve(Index in, Index out, Index batch);
   };
 
