@@ -1,13 +1,13 @@
-// The MLP "UNet" of EMPIRICAL.md §2: Fourier time embedding e(c_noise), block(d→H), L−2 blocks (H→H),
-// Linear(H→d); no down/up-sampling, no long skips.
-// Block(in→out):  h = fc0(SiLU(LN_in(x)));  (scale, shift) = split(affine(e)), affine: E → 2·out, the FIRST
-// `out` rows are the scale and the last `out` the shift (PyTorch `affine(e).chunk(2, dim=1)` order);
-// h = SiLU(shift + LN_out(h) ⊙ (1 + scale));  h = fc1(h);  y = h + skip(x), skip = Linear(in, out) if in ≠ out
-// else identity. LN_out, FiLM and SiLU run fused in one pass per sample (forward and backward).
-// Forward keeps what backward needs in a caller-owned Context whose buffers are reused while the batch size
-// is unchanged; backward overwrites every parameter gradient in the network's ParameterStore.
-// Tensor names follow the PyTorch peer (benchmarks/peers/mlp_unet_torch.py): blocks.<i>.{ln_in, fc0, affine,
-// ln_out, fc1, skip}.{weight, bias}, out.{weight, bias}; the frozen vector is "embedding.freqs".
+// The MLP "UNet" of EMPIRICAL.md §2: Fourier embedding e(c_noise), block(d→H), L−2 blocks (H→H), Linear(H→d).
+// Block(in→out): h = fc0(SiLU(LN_in(x))); (scale, shift) = split(affine(e)), affine: E → 2·out, FIRST `out` rows
+// scale, last `out` shift (PyTorch `chunk(2, dim=1)` order); h = SiLU(shift + LN_out(h) ⊙ (1 + scale)); h = fc1(h);
+// y = h + skip(x), skip = Linear(in, out) if in ≠ out else identity. LN_out+FiLM+SiLU run fused per sample.
+// Forward keeps what backward needs in a caller-owned Context (reused, no allocation at a fixed batch; Eigen's
+// GEMMs still malloc their packing buffers); backward overwrites every gradient in the ParameterStore.
+// Threads: OpenMP in Eigen's GEMMs and over fixed column chunks; bit-identical runs at a fixed thread count
+// (Eigen's GEMM blocking may depend on the count, so different counts can differ in the last bits).
+// Tensor names are PyTorch's (benchmarks/peers/mlp_unet_torch.py): blocks.<i>.{ln_in, fc0, affine, ln_out, fc1,
+// skip}.{weight, bias}, out.{weight, bias}; the frozen Fourier vector is "embedding.freqs".
 #pragma once
 
 #include <cstdint>
