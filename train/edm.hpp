@@ -43,7 +43,7 @@ struct EdmContext {
   Vec<T> c_skip, c_out, c_in, c_noise, weight;
   Mat<T> noisy;      // y = x + σ ε (loss only)
   Mat<T> net_input;  // c_in y
-  Mat<T> denoised;   // D(y; σ)
+  Mat<T> denoised;   // D(y; σ); after loss_and_grad it holds ∂L/∂D instead
   Mat<T> grad_F;     // ∂L/∂F
   Mat<T> grad_net_input;
 };

@@ -3,7 +3,9 @@
 // two arrays; named tensors (e.g. "blocks.0.fc0.weight", PyTorch's state_dict names and shapes) are views
 // into those buffers for layers, weight export and gradient checks.
 // Capacity is fixed at construction (the architecture's parameter count), so the buffers never reallocate and
-// the slots handed to layers stay valid for the store's lifetime, also when the store is moved.
+// the slots handed to layers stay valid for the store's lifetime, also when the store is moved. The buffers are
+// aligned to Eigen's maximum packet alignment: Eigen splits vectorised reductions at aligned boundaries, so a
+// malloc-dependent base address would make bias and LayerNorm gradients differ in the last bits run to run.
 #pragma once
 
 #include <cstddef>
@@ -83,8 +85,8 @@ class ParameterStore {
   void zero_grads();
 
  private:
-  std::vector<T> values_;
-  std::vector<T> grads_;
+  std::vector<T, Eigen::aligned_allocator<T>> values_;
+  std::vector<T, Eigen::aligned_allocator<T>> grads_;
   std::vector<ParameterInfo> tensors_;
   std::size_t used_ = 0;
 };
