@@ -170,7 +170,7 @@ void MlpUNetBlock<T>::forward(const MatCRef<T>& x, const MatCRef<T>& e, Context&
 
 template <typename T>
 void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const Context& ctx, const MatCRef<T>& gy,
-                               Workspace& ws, Mat<T>* gx) const {
+                               Workspace& ws, Mat<T>* gx, T* grads) const {
   const Index in = this->in(), out = this->out(), batch = gy.cols();
   ws.reserve(in, out, batch);
   auto g_film = ws.g_film.topRows(2 * out);
@@ -178,7 +178,7 @@ void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const C
   auto g_s0 = ws.g_s0.topRows(in);
 
   // fc1: ∂L/∂s1 lands in the shift half of g_film, where it becomes ∂L/∂u = ∂L/∂shift.
-  fc1_.backward_params(ctx.s1, gy);
+  fc1_.backward_params(ctx.s1, gy, grads);
   fc1_.backward_input(gy, g_film.bottomRows(out));
 
   // SiLU' , FiLM and LN_out backward per sample. With n = γ x̂ + β and u = shift + n (1 + scale):
@@ -203,11 +203,11 @@ void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const C
       LayerNorm<T>::backward_column(g_n.data(), ln_out_.gamma().value, xh.data(), ctx.rstd_out(j), g_n.data(), out);
     }
   });
-  ln_out_.gamma().grad_vector().noalias() = ws.partial.topRows(out).rowwise().sum();
-  ln_out_.beta().grad_vector().noalias() = ws.partial.middleRows(out, out).rowwise().sum();
+  ln_out_.gamma().grad_vector(grads).noalias() = ws.partial.topRows(out).rowwise().sum();
+  ln_out_.beta().grad_vector(grads).noalias() = ws.partial.middleRows(out, out).rowwise().sum();
 
-  affine_.backward_params(e, g_film);  // e is fixed: no gradient flows into the embedding
-  fc0_.backward_params(ctx.s0, g_h0);
+  affine_.backward_params(e, g_film, grads);  // e is fixed: no gradient flows into the embedding
+  fc0_.backward_params(ctx.s0, g_h0, grads);
   fc0_.backward_input(g_h0, g_s0);
 
   // SiLU' and LN_in backward per sample; ∂L/∂x only when asked (block 0 of a training step needs none).
@@ -227,11 +227,11 @@ void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const C
         LayerNorm<T>::backward_column(g_a.data(), ln_in_.gamma().value, xh.data(), ctx.rstd_in(j), gx->col(j).data(), in);
     }
   });
-  ln_in_.gamma().grad_vector().noalias() = ws.partial.topRows(in).rowwise().sum();
-  ln_in_.beta().grad_vector().noalias() = ws.partial.middleRows(in, in).rowwise().sum();
+  ln_in_.gamma().grad_vector(grads).noalias() = ws.partial.topRows(in).rowwise().sum();
+  ln_in_.beta().grad_vector(grads).noalias() = ws.partial.middleRows(in, in).rowwise().sum();
 
   if (has_skip()) {
-    skip_.backward_params(x, gy);
+    skip_.backward_params(x, gy, grads);
     if (gx != nullptr) skip_.backward_input(gy, *gx, /*accumulate=*/true);
   } else if (gx != nullptr) {
     *gx += gy;
@@ -306,16 +306,25 @@ const Mat<T>& MlpUNet<T>::forward(const MatCRef<T>& x, const VecCRef<T>& c_noise
 
 template <typename T>
 void MlpUNet<T>::backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input) {
+  backward(ctx, grad_output, grad_input, params_.grads());
+}
+
+template <typename T>
+void MlpUNet<T>::backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input, std::span<T> grads) const {
   if (grad_output.rows() != config_.dim || grad_output.cols() != ctx.batch)
     throw DataError("MlpUNet::backward: grad_output shape does not match the last forward (" +
                     std::to_string(config_.dim) + " x " + std::to_string(ctx.batch) + ")");
-  out_.backward_params(ctx.h.back(), grad_output);
+  if (grads.size() != params_.size())
+    throw DataError("MlpUNet::backward: gradient buffer has " + std::to_string(grads.size()) + " entries, the " +
+                    "network " + std::to_string(params_.size()));
+  T* g = grads.data();
+  out_.backward_params(ctx.h.back(), grad_output, g);
   out_.backward_input(grad_output, ctx.g_a);
   for (std::size_t i = blocks_.size() - 1; i >= 1; --i) {
-    blocks_[i].backward(ctx.h[i - 1], ctx.e, ctx.blocks[i], ctx.g_a, ctx.ws, &ctx.g_b);
+    blocks_[i].backward(ctx.h[i - 1], ctx.e, ctx.blocks[i], ctx.g_a, ctx.ws, &ctx.g_b, g);
     std::swap(ctx.g_a, ctx.g_b);  // swaps buffers, no copy
   }
-  blocks_[0].backward(ctx.input, ctx.e, ctx.blocks[0], ctx.g_a, ctx.ws, grad_input);
+  blocks_[0].backward(ctx.input, ctx.e, ctx.blocks[0], ctx.g_a, ctx.ws, grad_input, g);
 }
 
 template class MlpUNetBlock<float>;

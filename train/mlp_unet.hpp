@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -75,10 +76,10 @@ class MlpUNetBlock {
 
   // x: in×B, e: E×B (embedding), y: out×B (must not alias x).
   void forward(const MatCRef<T>& x, const MatCRef<T>& e, Context& ctx, MatRef<T> y) const;
-  // gy = ∂L/∂y (out×B); x, e: the forward's inputs; overwrites this block's parameter gradients. With
-  // gx != nullptr also writes ∂L/∂x (in×B; may not alias gy).
+  // gy = ∂L/∂y (out×B); x, e: the forward's inputs; overwrites this block's parameter gradients in the buffer
+  // `grads` (laid out like the store). With gx != nullptr also writes ∂L/∂x (in×B; may not alias gy).
   void backward(const MatCRef<T>& x, const MatCRef<T>& e, const Context& ctx, const MatCRef<T>& gy, Workspace& ws,
-                Mat<T>* gx) const;
+                Mat<T>* gx, T* grads) const;
 
  private:
   LayerNorm<T> ln_in_;
@@ -129,9 +130,12 @@ class MlpUNet {
 
   // F(x, c_noise): x d×B (already c_in-scaled by the EDM wrapper), c_noise B. Returns ctx.output (d×B).
   const Mat<T>& forward(const MatCRef<T>& x, const VecCRef<T>& c_noise, Context& ctx) const;
-  // From ∂L/∂output (d×B) of the last forward on ctx: overwrites all parameter gradients; with
+  // From ∂L/∂output (d×B) of the last forward on ctx: overwrites all parameter gradients in the store; with
   // grad_input != nullptr also writes ∂L/∂x (d×B). c_noise gets no gradient (σ is not trained through).
   void backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input = nullptr);
+  // The same into `grads` (parameters().size() entries, laid out like the store) instead of the store's
+  // gradients; const, so several batch shards can run it concurrently with their own contexts and buffers.
+  void backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input, std::span<T> grads) const;
 
  private:
   MlpUNetConfig config_;
