@@ -1,6 +1,7 @@
 // Training-step timing of the CPU reference trainer (train/): one step = draw σ and ε, EDM loss forward and
 // backward through the MLP-UNet (EMPIRICAL.md §1–§2), Adam update. Default problem: d = 128, L/H/E = 5/256/256,
-// batch 1024 (the Gaussian configuration of EMPIRICAL.md §2), float32, 2 threads. Reports the best and median
+// batch 1024 (the Gaussian configuration of EMPIRICAL.md §2), float32, 2 threads, one batch shard per thread
+// (--shards 1: whole batch, Eigen-threaded GEMMs). Reports the best and median
 // ms/step and the split into noise draw, forward (loss), backward and Adam, as JSON.
 // The PyTorch peer is benchmarks/peers/mlp_unet_torch.py --time (same problem, torch.set_num_threads).
 #include <Eigen/Core>
@@ -27,7 +28,9 @@ nlohmann::json run(const bench::Args& args) {
   const int batch = args.get_int("batch", 1024), steps = args.get_int("steps", 20), warmup = args.get_int("warmup", 3);
 
   train::MlpUNet<T> net(cfg, 1);
-  train::Edm<T> edm;
+  // Batch shards (train/edm.hpp): default one per thread, so the step has a single join.
+  const int shards = args.get_int("shards", args.get_int("threads", 2));
+  train::Edm<T> edm(train::EdmConfig{}, shards);
   train::Adam<T> adam(train::AdamConfig{}, net.parameters().size());
   train::Rng rng(2);
   train::Mat<T> x(cfg.dim, batch);
@@ -64,7 +67,7 @@ nlohmann::json run(const bench::Args& args) {
   nlohmann::json j;
   j["problem"] = {{"dim", cfg.dim},         {"nlayers", cfg.nlayers}, {"hidden", cfg.hidden},
                   {"embedding", cfg.embedding}, {"batch", batch},    {"parameters", net.parameters().size()},
-                  {"precision", sizeof(T) == 4 ? "float32" : "float64"}};
+                  {"precision", sizeof(T) == 4 ? "float32" : "float64"}, {"shards", shards}};
   j["step_ms"] = {{"best", 1e3 * bench::best(total)}, {"median", 1e3 * median(total)}, {"steps", steps}};
   j["steps_per_s_best"] = 1.0 / bench::best(total);
   j["split_ms_median"] = {{"draw_noise", 1e3 * median(draw)},
@@ -79,7 +82,7 @@ nlohmann::json run(const bench::Args& args) {
 
 int main(int argc, char** argv) try {
   const bench::Args args(argc, argv, {"dim", "nlayers", "hidden", "embedding", "batch", "steps", "warmup", "threads",
-                                      "precision"});
+                                      "precision", "shards"});
   const int threads = args.get_int("threads", 2);
   Eigen::setNbThreads(threads);
 #ifdef _OPENMP

@@ -71,11 +71,19 @@ void run(const std::map<std::string, std::string>& opt, const fs::path& out) {
   train::EdmContext<T> ctx;
   train::Mat<T> grad_x;
   const double loss = edm.loss_and_grad(net, x, sigma, eps, ctx, &grad_x);
-  // loss_and_grad reuses ctx.denoised for ∂L/∂D: recompute D and F for the dump.
+  // D(x + σε; σ) and, by hand from the preconditioning, the network output F(c_in y, c_noise).
   const train::Mat<T> noisy = x + eps * sigma.asDiagonal();
-  const train::Mat<T> D = edm.denoise(net, noisy, sigma, ctx);
+  train::Mat<T> D(cfg.dim, batch);
+  edm.denoise(net, noisy, sigma, ctx, D);
   write_batch(out / "denoised.npy", D);
-  write_batch(out / "F.npy", ctx.net.output);
+  train::Vec<T> c_in(batch), c_noise(batch);
+  for (Eigen::Index j = 0; j < batch; ++j) {
+    const auto c = train::edm_coefficients(static_cast<double>(sigma(j)), ecfg);
+    c_in(j) = static_cast<T>(c.c_in);
+    c_noise(j) = static_cast<T>(c.c_noise);
+  }
+  auto fctx = net.make_context(batch);
+  write_batch(out / "F.npy", net.forward(noisy * c_in.asDiagonal(), c_noise, fctx));
   write_npy(out / "loss.npy", &loss, {});
   train::save_grads_npy(net, out / "grads");
   write_batch(out / "grad_x.npy", grad_x);

@@ -3,12 +3,18 @@
 //   D(x; σ) = c_skip x + c_out F(c_in x, c_noise),   σ = 0 replaced by σ_min (default 0.002, the sampler's σ_min).
 //   Loss: ln σ ~ N(P_mean, P_std²), n = σ ε, element loss ω(σ) (D(x + n; σ) − x)², ω = (σ²+σ_d²)/(σσ_d)²;
 //   reduction "mean" over all d·B elements (the authors', default) or "sum" over dimensions, mean over batch.
-// Coefficients are computed in double per sample and rounded to T once. The loss value is accumulated in double.
+// Coefficients are computed in double per sample and rounded to T once; the loss is accumulated in double.
+// Batch shards: with shards = k > 1 the batch is cut into k contiguous column ranges that run concurrently (one
+// OpenMP thread each, single-threaded GEMMs, one join per call) and their parameter gradients are summed in
+// shard order; results then depend on k but not on the thread count. shards = 1 runs the whole batch at once
+// with Eigen threading each GEMM.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "train/mlp_unet.hpp"
+#include "train/parameter_store.hpp"
 #include "train/rng.hpp"
 #include "train/tensor.hpp"
 
@@ -35,28 +41,39 @@ struct EdmCoefficients {
 // Throws NumericalError for σ < 0 or non-finite σ.
 [[nodiscard]] EdmCoefficients edm_coefficients(double sigma, const EdmConfig& config);
 
-// Per-sample coefficients (B each) and the scaled input, kept between forward and backward.
+// What one batch shard keeps between forward and backward (n = the shard's samples).
+template <typename T>
+struct EdmShard {
+  typename MlpUNet<T>::Context net;
+  Vec<T> c_skip, c_out, c_in, c_noise, weight;  // n each
+  Mat<T> noisy;           // y = x + σ ε (loss only), d×n
+  Mat<T> net_input;       // c_in y
+  Mat<T> denoised;        // D(y; σ) (loss only); after the backward it holds ∂L/∂D
+  Mat<T> grad_F;          // ∂L/∂F
+  Mat<T> grad_net_input;  // ∂L/∂(c_in y), only when ∂L/∂x is asked for
+  AlignedBuffer<T> grads; // shards ≥ 1: private parameter gradients, summed into the store
+  double loss_sum = 0.0;  // Σ ω ||D − x||² over the shard
+};
+
+// Reusable state of Edm calls; buffers keep their size while the batch size is unchanged.
 template <typename T>
 struct EdmContext {
-  typename MlpUNet<T>::Context net;
-  Vec<T> c_skip, c_out, c_in, c_noise, weight;
-  Mat<T> noisy;      // y = x + σ ε (loss only)
-  Mat<T> net_input;  // c_in y
-  Mat<T> denoised;   // D(y; σ)
-  Mat<T> grad_F;     // ∂L/∂F
-  Mat<T> grad_net_input;
+  std::vector<EdmShard<T>> shards;
 };
 
 template <typename T>
 class Edm {
  public:
-  explicit Edm(const EdmConfig& config = {});
+  explicit Edm(const EdmConfig& config = {}, int shards = 1);
   [[nodiscard]] const EdmConfig& config() const { return config_; }
+  [[nodiscard]] int shards() const { return shards_; }
 
-  // D(x; σ) for a batch x (d×B) with one σ per sample; returns ctx.denoised (d×B).
-  const Mat<T>& denoise(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T>& ctx) const;
+  // D(x; σ) for a batch x (d×B) with one σ per sample, written to D (d×B, must not alias x).
+  void denoise(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T>& ctx,
+               MatRef<T> D) const;
 
   // Draws σ (ln σ ~ N(P_mean, P_std²), B values) and then ε (d×B standard normals, column by column).
+  // Uses an internal scratch buffer: not for concurrent calls on one Edm object.
   void draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const;
 
   // Loss of the clean batch x (d×B) with noise levels σ (B) and unit noise ε (d×B); forward only.
@@ -68,12 +85,18 @@ class Edm {
                        EdmContext<T>& ctx, Mat<T>* grad_x = nullptr) const;
 
  private:
-  void prepare(const MlpUNet<T>& net, const VecCRef<T>& sigma, Index batch, EdmContext<T>& ctx) const;
-  // ctx.net_input must hold the noisy input y; computes D into ctx.denoised.
-  void denoise_prepared(const MlpUNet<T>& net, const MatCRef<T>& y, EdmContext<T>& ctx) const;
+  enum class Pass { denoise, loss, loss_and_grad };
+  // Runs `pass` over the shards; returns Σ_shards loss_sum.
+  double run(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>* eps,
+             EdmContext<T>& ctx, MatRef<T>* D, std::span<T> store_grads, Mat<T>* grad_x) const;
+  void shard_pass(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
+                  const MatCRef<T>* eps, EdmShard<T>& sh, MatRef<T>* D, T* grads, Mat<T>* grad_x, Index c0,
+                  T norm) const;
   [[nodiscard]] double normaliser(Index dim, Index batch) const;
 
   EdmConfig config_;
+  int shards_;
+  mutable std::vector<double> scratch_;  // normals of draw_noise, reused between steps
 };
 
 extern template class Edm<float>;

@@ -4,8 +4,9 @@
 //   SiLU          y = x·sigmoid(x)
 //   FourierEmbedding  e = [sin(2π f c), cos(2π f c)] (sine half first), f ∈ R^{E/2}, f_j ~ N(0,1), frozen
 // Activations are features × batch (column = sample). Layers hold no activations: what a backward needs is
-// kept in a caller-owned Context, and parameter gradients are written (overwritten, not accumulated) into the
-// ParameterStore. The per-column kernels are exposed so blocks can fuse LayerNorm, FiLM and SiLU in one pass.
+// kept in a caller-owned Context, and parameter gradients are written (overwritten, not accumulated) into a
+// gradient buffer laid out like the ParameterStore (`grads`: its base pointer, usually store.grads().data()).
+// The per-column kernels are exposed so blocks can fuse LayerNorm, FiLM and SiLU in one pass.
 #pragma once
 
 #include <cmath>
@@ -35,8 +36,8 @@ class Linear {
 
   // Y = W X + b, or Y += W X + b with accumulate. X: in×B, Y: out×B, not aliasing X.
   void forward(const MatCRef<T>& X, MatRef<T> Y, bool accumulate = false) const;
-  // dW = G Xᵀ, db = Σ_columns G (overwritten). X: the forward input, G = ∂L/∂Y (out×B).
-  void backward_params(const MatCRef<T>& X, const MatCRef<T>& G) const;
+  // dW = G Xᵀ, db = Σ_columns G (overwritten in `grads`). X: the forward input, G = ∂L/∂Y (out×B).
+  void backward_params(const MatCRef<T>& X, const MatCRef<T>& G, T* grads) const;
   // gX = Wᵀ G (in×B), or gX += Wᵀ G with accumulate.
   void backward_input(const MatCRef<T>& G, MatRef<T> gX, bool accumulate = false) const;
 
@@ -72,8 +73,8 @@ class LayerNorm {
 
   // Y = γ ⊙ x̂ + β per column. X, Y: n×B (may alias).
   void forward(const MatCRef<T>& X, Context& ctx, MatRef<T> Y) const;
-  // From G = ∂L/∂Y: dγ, dβ (overwritten) and gX = ∂L/∂X (n×B).
-  void backward(const Context& ctx, const MatCRef<T>& G, MatRef<T> gX) const;
+  // From G = ∂L/∂Y: dγ, dβ (overwritten in `grads`) and gX = ∂L/∂X (n×B).
+  void backward(const Context& ctx, const MatCRef<T>& G, MatRef<T> gX, T* grads) const;
 
   // Column kernels (n features, contiguous). normalize_column writes x̂ (may alias x) and returns rstd.
   static T normalize_column(const T* x, T* xhat, Index n);

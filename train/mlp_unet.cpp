@@ -31,6 +31,17 @@ Eigen::Map<const Arr<T>> arr(const ParameterSlot<T>& s) {
   return Eigen::Map<const Arr<T>>(s.value, s.rows * s.cols);
 }
 
+// Per-sample passes run over kChunks fixed column ranges in parallel. The ranges do not depend on the thread
+// count, so the per-chunk partial sums of dγ and dβ, and hence all results, are the same for any number of
+// threads (Eigen's GEMMs aside, see mlp_unet.hpp).
+constexpr Index kChunks = 8;
+
+template <class F>
+void for_chunks(Index batch, F&& f) {
+#pragma omp parallel for schedule(static) if (batch >= 4 * kChunks)
+  for (Index k = 0; k < kChunks; ++k) f(k, batch * k / kChunks, batch * (k + 1) / kChunks);
+}
+
 }  // namespace
 
 void MlpUNetConfig::validate() const {
@@ -79,6 +90,7 @@ void MlpUNetBlock<T>::Workspace::reserve(Index in, Index out, Index batch) {
   if (g_film.rows() < 2 * out || g_film.cols() != batch) g_film.resize(2 * out, batch);
   if (g_h0.rows() < out || g_h0.cols() != batch) g_h0.resize(out, batch);
   if (g_s0.rows() < in || g_s0.cols() != batch) g_s0.resize(in, batch);
+  if (partial.rows() < 2 * std::max(in, out) || partial.cols() != kChunks) partial.resize(2 * std::max(in, out), kChunks);
 }
 
 template <typename T>
@@ -117,31 +129,35 @@ void MlpUNetBlock<T>::forward(const MatCRef<T>& x, const MatCRef<T>& e, Context&
 
   // s0 = SiLU(γ_in ⊙ x̂ + β_in), one pass per sample; the LayerNorm output is staged in s0.
   const auto g_in = arr(ln_in_.gamma()), b_in = arr(ln_in_.beta());
-  for (Index j = 0; j < batch; ++j) {
-    ctx.rstd_in(j) = LayerNorm<T>::normalize_column(x.col(j).data(), ctx.xhat_in.col(j).data(), in);
-    auto a = col<T>(ctx.s0, j);
-    auto sig = col<T>(ctx.sig0, j);
-    a = g_in * ccol<T>(ctx.xhat_in, j) + b_in;
-    sig = (T(1) + (-a).exp()).inverse();
-    a *= sig;
-  }
+  for_chunks(batch, [&](Index, Index j0, Index j1) {
+    for (Index j = j0; j < j1; ++j) {
+      ctx.rstd_in(j) = LayerNorm<T>::normalize_column(x.col(j).data(), ctx.xhat_in.col(j).data(), in);
+      auto a = col<T>(ctx.s0, j);
+      auto sig = col<T>(ctx.sig0, j);
+      a = g_in * ccol<T>(ctx.xhat_in, j) + b_in;
+      sig = (T(1) + (-a).exp()).inverse();
+      a *= sig;
+    }
+  });
 
   fc0_.forward(ctx.s0, ctx.xhat_out);  // fc0 output, normalised in place below
   affine_.forward(e, ctx.film);
 
   // s1 = SiLU(shift + (γ_out ⊙ x̂ + β_out) ⊙ (1 + scale)), LayerNorm + FiLM + SiLU in one pass per sample.
   const auto g_out = arr(ln_out_.gamma()), b_out = arr(ln_out_.beta());
-  for (Index j = 0; j < batch; ++j) {
-    T* h = ctx.xhat_out.col(j).data();
-    ctx.rstd_out(j) = LayerNorm<T>::normalize_column(h, h, out);
-    const auto scale = ccol<T>(ctx.film, j).head(out);
-    const auto shift = ccol<T>(ctx.film, j).tail(out);
-    auto u = col<T>(ctx.s1, j);
-    auto sig = col<T>(ctx.sig1, j);
-    u = shift + (g_out * ccol<T>(ctx.xhat_out, j) + b_out) * (T(1) + scale);
-    sig = (T(1) + (-u).exp()).inverse();
-    u *= sig;
-  }
+  for_chunks(batch, [&](Index, Index j0, Index j1) {
+    for (Index j = j0; j < j1; ++j) {
+      T* h = ctx.xhat_out.col(j).data();
+      ctx.rstd_out(j) = LayerNorm<T>::normalize_column(h, h, out);
+      const auto scale = ccol<T>(ctx.film, j).head(out);
+      const auto shift = ccol<T>(ctx.film, j).tail(out);
+      auto u = col<T>(ctx.s1, j);
+      auto sig = col<T>(ctx.sig1, j);
+      u = shift + (g_out * ccol<T>(ctx.xhat_out, j) + b_out) * (T(1) + scale);
+      sig = (T(1) + (-u).exp()).inverse();
+      u *= sig;
+    }
+  });
 
   if (has_skip()) {
     skip_.forward(x, y);
@@ -154,7 +170,7 @@ void MlpUNetBlock<T>::forward(const MatCRef<T>& x, const MatCRef<T>& e, Context&
 
 template <typename T>
 void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const Context& ctx, const MatCRef<T>& gy,
-                               Workspace& ws, Mat<T>* gx) const {
+                               Workspace& ws, Mat<T>* gx, T* grads) const {
   const Index in = this->in(), out = this->out(), batch = gy.cols();
   ws.reserve(in, out, batch);
   auto g_film = ws.g_film.topRows(2 * out);
@@ -162,50 +178,60 @@ void MlpUNetBlock<T>::backward(const MatCRef<T>& x, const MatCRef<T>& e, const C
   auto g_s0 = ws.g_s0.topRows(in);
 
   // fc1: ∂L/∂s1 lands in the shift half of g_film, where it becomes ∂L/∂u = ∂L/∂shift.
-  fc1_.backward_params(ctx.s1, gy);
+  fc1_.backward_params(ctx.s1, gy, grads);
   fc1_.backward_input(gy, g_film.bottomRows(out));
 
   // SiLU' , FiLM and LN_out backward per sample. With n = γ x̂ + β and u = shift + n (1 + scale):
   // ∂L/∂scale = ∂L/∂u ⊙ n, ∂L/∂n = ∂L/∂u ⊙ (1 + scale); dγ_out, dβ_out accumulate ∂L/∂n over samples.
   const auto g_out = arr(ln_out_.gamma()), b_out = arr(ln_out_.beta());
-  VecMap<T> dgamma_out = ln_out_.gamma().grad_vector(), dbeta_out = ln_out_.beta().grad_vector();
-  dgamma_out.setZero();
-  dbeta_out.setZero();
-  for (Index j = 0; j < batch; ++j) {
-    T* gcol = g_film.col(j).data();
-    Eigen::Map<Arr<T>> g_scale(gcol, out), g_u(gcol + out, out);
-    const auto sig = ccol<T>(ctx.sig1, j), s = ccol<T>(ctx.s1, j), xh = ccol<T>(ctx.xhat_out, j);
-    const auto scale = ccol<T>(ctx.film, j).head(out);
-    g_u *= sig + s * (T(1) - sig);
-    g_scale = g_u * (g_out * xh + b_out);
-    Eigen::Map<Arr<T>> g_n(g_h0.col(j).data(), out);
-    g_n = g_u * (T(1) + scale);
-    dgamma_out.array() += g_n * xh;
-    dbeta_out.array() += g_n;
-    LayerNorm<T>::backward_column(g_n.data(), ln_out_.gamma().value, xh.data(), ctx.rstd_out(j), g_n.data(), out);
-  }
+  for_chunks(batch, [&](Index k, Index j0, Index j1) {
+    auto dgamma = ws.partial.col(k).head(out).array();
+    auto dbeta = ws.partial.col(k).segment(out, out).array();
+    dgamma.setZero();
+    dbeta.setZero();
+    for (Index j = j0; j < j1; ++j) {
+      T* gcol = g_film.col(j).data();
+      Eigen::Map<Arr<T>> g_scale(gcol, out), g_u(gcol + out, out);
+      const auto sig = ccol<T>(ctx.sig1, j), s = ccol<T>(ctx.s1, j), xh = ccol<T>(ctx.xhat_out, j);
+      const auto scale = ccol<T>(ctx.film, j).head(out);
+      g_u *= sig + s * (T(1) - sig);
+      g_scale = g_u * (g_out * xh + b_out);
+      Eigen::Map<Arr<T>> g_n(g_h0.col(j).data(), out);
+      g_n = g_u * (T(1) + scale);
+      dgamma += g_n * xh;
+      dbeta += g_n;
+      LayerNorm<T>::backward_column(g_n.data(), ln_out_.gamma().value, xh.data(), ctx.rstd_out(j), g_n.data(), out);
+    }
+  });
+  ln_out_.gamma().grad_vector(grads).noalias() = ws.partial.topRows(out).rowwise().sum();
+  ln_out_.beta().grad_vector(grads).noalias() = ws.partial.middleRows(out, out).rowwise().sum();
 
-  affine_.backward_params(e, g_film);  // e is fixed: no gradient flows into the embedding
-  fc0_.backward_params(ctx.s0, g_h0);
+  affine_.backward_params(e, g_film, grads);  // e is fixed: no gradient flows into the embedding
+  fc0_.backward_params(ctx.s0, g_h0, grads);
   fc0_.backward_input(g_h0, g_s0);
 
   // SiLU' and LN_in backward per sample; ∂L/∂x only when asked (block 0 of a training step needs none).
-  VecMap<T> dgamma_in = ln_in_.gamma().grad_vector(), dbeta_in = ln_in_.beta().grad_vector();
-  dgamma_in.setZero();
-  dbeta_in.setZero();
   if (gx != nullptr) ensure_shape(*gx, in, batch);
-  for (Index j = 0; j < batch; ++j) {
-    Eigen::Map<Arr<T>> g_a(g_s0.col(j).data(), in);
-    const auto sig = ccol<T>(ctx.sig0, j), s = ccol<T>(ctx.s0, j), xh = ccol<T>(ctx.xhat_in, j);
-    g_a *= sig + s * (T(1) - sig);
-    dgamma_in.array() += g_a * xh;
-    dbeta_in.array() += g_a;
-    if (gx != nullptr)
-      LayerNorm<T>::backward_column(g_a.data(), ln_in_.gamma().value, xh.data(), ctx.rstd_in(j), gx->col(j).data(), in);
-  }
+  for_chunks(batch, [&](Index k, Index j0, Index j1) {
+    auto dgamma = ws.partial.col(k).head(in).array();
+    auto dbeta = ws.partial.col(k).segment(in, in).array();
+    dgamma.setZero();
+    dbeta.setZero();
+    for (Index j = j0; j < j1; ++j) {
+      Eigen::Map<Arr<T>> g_a(g_s0.col(j).data(), in);
+      const auto sig = ccol<T>(ctx.sig0, j), s = ccol<T>(ctx.s0, j), xh = ccol<T>(ctx.xhat_in, j);
+      g_a *= sig + s * (T(1) - sig);
+      dgamma += g_a * xh;
+      dbeta += g_a;
+      if (gx != nullptr)
+        LayerNorm<T>::backward_column(g_a.data(), ln_in_.gamma().value, xh.data(), ctx.rstd_in(j), gx->col(j).data(), in);
+    }
+  });
+  ln_in_.gamma().grad_vector(grads).noalias() = ws.partial.topRows(in).rowwise().sum();
+  ln_in_.beta().grad_vector(grads).noalias() = ws.partial.middleRows(in, in).rowwise().sum();
 
   if (has_skip()) {
-    skip_.backward_params(x, gy);
+    skip_.backward_params(x, gy, grads);
     if (gx != nullptr) skip_.backward_input(gy, *gx, /*accumulate=*/true);
   } else if (gx != nullptr) {
     *gx += gy;
@@ -280,16 +306,25 @@ const Mat<T>& MlpUNet<T>::forward(const MatCRef<T>& x, const VecCRef<T>& c_noise
 
 template <typename T>
 void MlpUNet<T>::backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input) {
+  backward(ctx, grad_output, grad_input, params_.grads());
+}
+
+template <typename T>
+void MlpUNet<T>::backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input, std::span<T> grads) const {
   if (grad_output.rows() != config_.dim || grad_output.cols() != ctx.batch)
     throw DataError("MlpUNet::backward: grad_output shape does not match the last forward (" +
                     std::to_string(config_.dim) + " x " + std::to_string(ctx.batch) + ")");
-  out_.backward_params(ctx.h.back(), grad_output);
+  if (grads.size() != params_.size())
+    throw DataError("MlpUNet::backward: gradient buffer has " + std::to_string(grads.size()) + " entries, the " +
+                    "network " + std::to_string(params_.size()));
+  T* g = grads.data();
+  out_.backward_params(ctx.h.back(), grad_output, g);
   out_.backward_input(grad_output, ctx.g_a);
   for (std::size_t i = blocks_.size() - 1; i >= 1; --i) {
-    blocks_[i].backward(ctx.h[i - 1], ctx.e, ctx.blocks[i], ctx.g_a, ctx.ws, &ctx.g_b);
+    blocks_[i].backward(ctx.h[i - 1], ctx.e, ctx.blocks[i], ctx.g_a, ctx.ws, &ctx.g_b, g);
     std::swap(ctx.g_a, ctx.g_b);  // swaps buffers, no copy
   }
-  blocks_[0].backward(ctx.input, ctx.e, ctx.blocks[0], ctx.g_a, ctx.ws, grad_input);
+  blocks_[0].backward(ctx.input, ctx.e, ctx.blocks[0], ctx.g_a, ctx.ws, grad_input, g);
 }
 
 template class MlpUNetBlock<float>;

@@ -1,16 +1,17 @@
-// The MLP "UNet" of EMPIRICAL.md §2: Fourier time embedding e(c_noise), block(d→H), L−2 blocks (H→H),
-// Linear(H→d); no down/up-sampling, no long skips.
-// Block(in→out):  h = fc0(SiLU(LN_in(x)));  (scale, shift) = split(affine(e)), affine: E → 2·out, the FIRST
-// `out` rows are the scale and the last `out` the shift (PyTorch `affine(e).chunk(2, dim=1)` order);
-// h = SiLU(shift + LN_out(h) ⊙ (1 + scale));  h = fc1(h);  y = h + skip(x), skip = Linear(in, out) if in ≠ out
-// else identity. LN_out, FiLM and SiLU run fused in one pass per sample (forward and backward).
-// Forward keeps what backward needs in a caller-owned Context whose buffers are reused while the batch size
-// is unchanged; backward overwrites every parameter gradient in the network's ParameterStore.
-// Tensor names follow the PyTorch peer (benchmarks/peers/mlp_unet_torch.py): blocks.<i>.{ln_in, fc0, affine,
-// ln_out, fc1, skip}.{weight, bias}, out.{weight, bias}; the frozen vector is "embedding.freqs".
+// The MLP "UNet" of EMPIRICAL.md §2: Fourier embedding e(c_noise), block(d→H), L−2 blocks (H→H), Linear(H→d).
+// Block(in→out): h = fc0(SiLU(LN_in(x))); (scale, shift) = split(affine(e)), affine: E → 2·out, FIRST `out` rows
+// scale, last `out` shift (PyTorch `chunk(2, dim=1)` order); h = SiLU(shift + LN_out(h) ⊙ (1 + scale)); h = fc1(h);
+// y = h + skip(x), skip = Linear(in, out) if in ≠ out else identity. LN_out+FiLM+SiLU run fused per sample.
+// Forward keeps what backward needs in a caller-owned Context (reused, no allocation at a fixed batch; Eigen's
+// GEMMs still malloc their packing buffers); backward overwrites every gradient in the ParameterStore.
+// Threads: OpenMP in Eigen's GEMMs and over fixed column chunks; bit-identical runs at a fixed thread count
+// (Eigen's GEMM blocking may depend on the count, so different counts can differ in the last bits).
+// Tensor names are PyTorch's (benchmarks/peers/mlp_unet_torch.py): blocks.<i>.{ln_in, fc0, affine, ln_out, fc1,
+// skip}.{weight, bias}, out.{weight, bias}; the frozen Fourier vector is "embedding.freqs".
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,7 @@ class MlpUNetBlock {
     Mat<T> g_film;  // 2out×B  ∂L/∂(scale; shift); the shift half doubles as ∂L/∂u
     Mat<T> g_h0;    // out×B   ∂L/∂(fc0 output)
     Mat<T> g_s0;    // in×B    ∂L/∂(fc0 input), then ∂L/∂(LN_in output) in place
+    Mat<T> partial; // 2·max(in, out) × 8  per-chunk partial sums of dγ (top) and dβ for the LayerNorms
     void reserve(Index in, Index out, Index batch);
   };
 
@@ -74,10 +76,10 @@ class MlpUNetBlock {
 
   // x: in×B, e: E×B (embedding), y: out×B (must not alias x).
   void forward(const MatCRef<T>& x, const MatCRef<T>& e, Context& ctx, MatRef<T> y) const;
-  // gy = ∂L/∂y (out×B); x, e: the forward's inputs; overwrites this block's parameter gradients. With
-  // gx != nullptr also writes ∂L/∂x (in×B; may not alias gy).
+  // gy = ∂L/∂y (out×B); x, e: the forward's inputs; overwrites this block's parameter gradients in the buffer
+  // `grads` (laid out like the store). With gx != nullptr also writes ∂L/∂x (in×B; may not alias gy).
   void backward(const MatCRef<T>& x, const MatCRef<T>& e, const Context& ctx, const MatCRef<T>& gy, Workspace& ws,
-                Mat<T>* gx) const;
+                Mat<T>* gx, T* grads) const;
 
  private:
   LayerNorm<T> ln_in_;
@@ -128,9 +130,12 @@ class MlpUNet {
 
   // F(x, c_noise): x d×B (already c_in-scaled by the EDM wrapper), c_noise B. Returns ctx.output (d×B).
   const Mat<T>& forward(const MatCRef<T>& x, const VecCRef<T>& c_noise, Context& ctx) const;
-  // From ∂L/∂output (d×B) of the last forward on ctx: overwrites all parameter gradients; with
+  // From ∂L/∂output (d×B) of the last forward on ctx: overwrites all parameter gradients in the store; with
   // grad_input != nullptr also writes ∂L/∂x (d×B). c_noise gets no gradient (σ is not trained through).
   void backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input = nullptr);
+  // The same into `grads` (parameters().size() entries, laid out like the store) instead of the store's
+  // gradients; const, so several batch shards can run it concurrently with their own contexts and buffers.
+  void backward(Context& ctx, const MatCRef<T>& grad_output, Mat<T>* grad_input, std::span<T> grads) const;
 
  private:
   MlpUNetConfig config_;

@@ -16,7 +16,7 @@ ParameterSlot<T> ParameterStore<T>::add(std::string name, Index rows, Index cols
                            std::to_string(cols) + " does not fit (used " + std::to_string(used_) + " of " +
                            std::to_string(values_.size()) + "); the parameter count formula and the layers disagree");
   tensors_.push_back({std::move(name), rows, cols, used_, std::move(shape)});
-  ParameterSlot<T> s{values_.data() + used_, grads_.data() + used_, rows, cols};
+  ParameterSlot<T> s{values_.data() + used_, used_, rows, cols};
   used_ += n;
   return s;
 }
@@ -33,7 +33,7 @@ std::size_t ParameterStore<T>::find(const std::string& name) const {
 template <typename T>
 ParameterSlot<T> ParameterStore<T>::slot(std::size_t tensor) {
   const ParameterInfo& p = tensors_.at(tensor);
-  return {values_.data() + p.offset, grads_.data() + p.offset, p.rows, p.cols};
+  return {values_.data() + p.offset, p.offset, p.rows, p.cols};
 }
 
 template <typename T>

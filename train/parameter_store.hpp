@@ -3,7 +3,9 @@
 // two arrays; named tensors (e.g. "blocks.0.fc0.weight", PyTorch's state_dict names and shapes) are views
 // into those buffers for layers, weight export and gradient checks.
 // Capacity is fixed at construction (the architecture's parameter count), so the buffers never reallocate and
-// the slots handed to layers stay valid for the store's lifetime, also when the store is moved.
+// the slots handed to layers stay valid for the store's lifetime, also when the store is moved. The buffers are
+// aligned to Eigen's maximum packet alignment: Eigen splits vectorised reductions at aligned boundaries, so a
+// malloc-dependent base address would make bias and LayerNorm gradients differ in the last bits run to run.
 #pragma once
 
 #include <cstddef>
@@ -28,19 +30,26 @@ struct ParameterInfo {
   [[nodiscard]] std::size_t size() const { return static_cast<std::size_t>(rows * cols); }
 };
 
-// What a layer keeps of one of its tensors: raw pointers into the store's value and gradient buffers.
+// What a layer keeps of one of its tensors: a pointer into the store's value buffer and the tensor's offset,
+// which locates its gradient in any gradient buffer laid out like the store (the store's own, or a batch
+// shard's private one that is summed into it later, train/edm.hpp).
 template <typename T>
 struct ParameterSlot {
   T* value = nullptr;
-  T* grad = nullptr;
+  std::size_t offset = 0;
   Index rows = 0;
   Index cols = 0;
 
   [[nodiscard]] MatMap<T> value_matrix() const { return MatMap<T>(value, rows, cols); }
-  [[nodiscard]] MatMap<T> grad_matrix() const { return MatMap<T>(grad, rows, cols); }
   [[nodiscard]] VecMap<T> value_vector() const { return VecMap<T>(value, rows * cols); }
-  [[nodiscard]] VecMap<T> grad_vector() const { return VecMap<T>(grad, rows * cols); }
+  // This tensor's gradient inside the gradient buffer starting at `grads`.
+  [[nodiscard]] MatMap<T> grad_matrix(T* grads) const { return MatMap<T>(grads + offset, rows, cols); }
+  [[nodiscard]] VecMap<T> grad_vector(T* grads) const { return VecMap<T>(grads + offset, rows * cols); }
 };
+
+// A buffer of gradients (or of any per-parameter values) with the store's alignment.
+template <typename T>
+using AlignedBuffer = std::vector<T, Eigen::aligned_allocator<T>>;
 
 // A (parameter, gradient) pair of spans with its name, the optimiser-facing view of one tensor.
 template <typename T>
@@ -83,10 +92,8 @@ class ParameterStore {
   void zero_grads();
 
  private:
-  // 64-byte aligned (Eigen's allocator): vectorised reductions over a tensor start on the same SIMD boundary
-  // in every run, so results do not depend on where malloc happened to place the buffer (run-to-run determinism).
-  std::vector<T, Eigen::aligned_allocator<T>> values_;
-  std::vector<T, Eigen::aligned_allocator<T>> grads_;
+  AlignedBuffer<T> values_;
+  AlignedBuffer<T> grads_;
   std::vector<ParameterInfo> tensors_;
   std::size_t used_ = 0;
 };

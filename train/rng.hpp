@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
 
 namespace specbias::train {
@@ -24,6 +25,9 @@ class Rng {
   // Standard normal by Box–Muller: a pair from (u1, u2) is r cos θ then r sin θ with r = sqrt(−2 ln(1 − u1)),
   // θ = 2π u2; the sine is cached and returned by the next call.
   double normal();
+  // Fills `out` with exactly the values out.size() calls of normal() would return (the same sequence and
+  // final state), faster: the uniforms are drawn in order, the Box–Muller transforms run in parallel.
+  void fill_normal(std::span<double> out);
   // Uniform integer in [0, n) by rejection (no modulo bias); n ≥ 1.
   std::uint64_t below(std::uint64_t n);
 

@@ -4,7 +4,13 @@
 #include "train/edm.hpp"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "common/errors.hpp"
 #include "support/finite_difference.hpp"
@@ -70,13 +76,15 @@ TEST_CASE("train edm: D(x, sigma) tends to x as sigma -> 0 and equals c_skip x +
   train::EdmContext<double> ctx;
   const Mat<double> x = random_matrix(4, 3, 2);
   Vec<double> tiny = Vec<double>::Constant(3, 1e-9);
-  const Mat<double> D = edm.denoise(net, x, tiny, ctx);
+  Mat<double> D(4, 3);
+  edm.denoise(net, x, tiny, ctx, D);
   // |D − x| = |(c_skip − 1) x + c_out F| ≤ σ²/σ_d² |x| + σ |F| with F = O(1).
   REQUIRE((D - x).cwiseAbs().maxCoeff() < 1e-8);
   // D = c_skip x + c_out F(c_in x, c_noise) against the network called by hand.
   Vec<double> sig(3);
   sig << 0.3, 2.0, 0.0;
-  const Mat<double> D2 = edm.denoise(net, x, sig, ctx);
+  Mat<double> D2(4, 3);
+  edm.denoise(net, x, sig, ctx, D2);
   auto nctx = net.make_context(3);
   for (Index j = 0; j < 3; ++j) {
     const auto c = train::edm_coefficients(sig(j), edm.config());
@@ -99,7 +107,8 @@ TEST_CASE("train edm: loss equals the weighted squared error of denoise() and su
   const double mean_loss = edm.loss(net, x, sigma, eps, ctx);
 
   const Mat<double> noisy = x + eps * sigma.asDiagonal();
-  const Mat<double> D = edm.denoise(net, noisy, sigma, ctx);
+  Mat<double> D(4, batch);
+  edm.denoise(net, noisy, sigma, ctx, D);
   double direct = 0.0;
   for (Index j = 0; j < batch; ++j) {
     const double s = sigma(j), sd = 0.5;
@@ -158,4 +167,59 @@ TEST_CASE("train edm: noise draw is seeded and ln sigma has mean P_mean and std 
   REQUIRE(std::abs(mean - (-1.2)) < 0.045);
   REQUIRE(std::abs(sd - 1.2) < 0.03);
   REQUIRE(std::abs(ea.mean()) < 5.0 / std::sqrt(3.0 * batch));
+}
+
+TEST_CASE("train edm: batch shards give the loss and gradients of one pass, independent of the thread count", "[fast][train]") {
+  train::MlpUNetConfig c = small();
+  c.hidden = 16;
+  MlpUNet<double> net(c, 11);
+  const Index batch = 37;  // uneven shard sizes
+  const Mat<double> x = random_matrix(4, batch, 12);
+  const Mat<double> eps = random_matrix(4, batch, 13);
+  const Vec<double> sigma = test::random_vector(batch, 14).array().exp();
+  Edm<double> one;
+  train::EdmContext<double> ctx1;
+  Mat<double> gx1;
+  const double l1 = one.loss_and_grad(net, x, sigma, eps, ctx1, &gx1);
+  const std::vector<double> g1(net.parameters().grads().begin(), net.parameters().grads().end());
+  Mat<double> D1(4, batch);
+  one.denoise(net, x, sigma, ctx1, D1);
+
+  for (const int shards : {2, 3, 50}) {  // 50 > batch: one sample per shard
+    Edm<double> sharded(EdmConfig{}, shards);
+    train::EdmContext<double> ctx;
+    Mat<double> gx;
+    const double l = sharded.loss_and_grad(net, x, sigma, eps, ctx, &gx);
+    CAPTURE(shards);
+    REQUIRE(l == Approx(l1).epsilon(kRoundoff));
+    double gmax = 0.0, gdiff = 0.0;
+    for (std::size_t i = 0; i < g1.size(); ++i) {
+      gmax = std::max(gmax, std::abs(g1[i]));
+      gdiff = std::max(gdiff, std::abs(g1[i] - net.parameters().grads()[i]));
+    }
+    REQUIRE(gdiff < kRoundoff * gmax);
+    REQUIRE((gx - gx1).cwiseAbs().maxCoeff() < kRoundoff * gx1.cwiseAbs().maxCoeff());
+    Mat<double> D(4, batch);
+    sharded.denoise(net, x, sigma, ctx, D);
+    REQUIRE((D - D1).cwiseAbs().maxCoeff() < kRoundoff);
+  }
+
+#ifdef _OPENMP
+  // A fixed shard count gives bit-identical results with 1 or 2 threads.
+  Edm<float> sharded(EdmConfig{}, 2);
+  MlpUNet<float> netf(c, 11);
+  const Mat<float> xf = x.cast<float>(), ef = eps.cast<float>();
+  const Vec<float> sf = sigma.cast<float>();
+  auto run = [&](int threads) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    train::EdmContext<float> ctx;
+    const double l = sharded.loss_and_grad(netf, xf, sf, ef, ctx);
+    omp_set_num_threads(saved);
+    return std::make_pair(l, std::vector<float>(netf.parameters().grads().begin(), netf.parameters().grads().end()));
+  };
+  const auto a = run(1), b = run(2);
+  REQUIRE(a.first == b.first);
+  REQUIRE(a.second == b.second);
+#endif
 }

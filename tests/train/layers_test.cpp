@@ -81,7 +81,7 @@ TEST_CASE("train linear: gradients w.r.t. weight, bias and input match central d
     lin.forward(X, Y);
     return weighted_sum(R, Y);
   };
-  lin.backward_params(X, R);
+  lin.backward_params(X, R, store.grads().data());
   lin.backward_input(R, gX);
   const auto gp = check_gradient(store.values(), store.grads(), loss, kFiniteDifferenceStep);
   const auto gx = check_gradient(span_of(X), span_of(gX), loss, kFiniteDifferenceStep);
@@ -125,7 +125,7 @@ TEST_CASE("train layer norm: gradients w.r.t. gamma, beta and input match centra
     return weighted_sum(R, Y);
   };
   loss();
-  ln.backward(ctx, R, gX);
+  ln.backward(ctx, R, gX, store.grads().data());
   const auto gp = check_gradient(store.values(), store.grads(), loss, kFiniteDifferenceStep);
   const auto gx = check_gradient(span_of(X), span_of(gX), loss, kFiniteDifferenceStep);
   CAPTURE(gp.rel_error(), gx.rel_error());
@@ -203,7 +203,7 @@ void check_block(Index in, Index out) {
     block.forward(x, e, ctx, y);
     return weighted_sum(R, y);
   };
-  block.backward(x, e, ctx, R, ws, &gx);
+  block.backward(x, e, ctx, R, ws, &gx, store.grads().data());
   const auto gp = check_gradient(store.values(), store.grads(), loss, kFiniteDifferenceStep);
   const auto gi = check_gradient(span_of(x), span_of(gx), loss, kFiniteDifferenceStep);
   CAPTURE(in, out, gp.rel_error(), gi.rel_error());
@@ -213,7 +213,7 @@ void check_block(Index in, Index out) {
   // Without ∂L/∂x the parameter gradients are the same.
   std::vector<double> with(store.grads().begin(), store.grads().end());
   loss();
-  block.backward(x, e, ctx, R, ws, nullptr);
+  block.backward(x, e, ctx, R, ws, nullptr, store.grads().data());
   REQUIRE(std::equal(with.begin(), with.end(), store.grads().begin()));
 }
 
