@@ -50,6 +50,7 @@ TrainConfig read(TomlReader& r) {
   t.lr = r.number("training.lr", 1e-4, Range::positive());
   t.seed = r.integer("training.seed", 2, Range::non_negative());
   t.checkpoint_every = r.integer("training.checkpoint_every", 500, Range::non_negative());
+  t.shards = static_cast<int>(r.integer("training.shards", 2, Range::closed(1, 256)));
 
   auto& s = c.sampling;
   s.samples = r.integer("sampling.samples", 10000, Range::closed(2, 1e8));
@@ -126,7 +127,8 @@ toml::table TrainConfig::to_toml() const {
       {"edm", toml::table{{"sigma_data", edm.sigma_data}, {"p_mean", edm.p_mean}, {"p_std", edm.p_std},
                           {"reduction", edm.reduction}}},
       {"training", toml::table{{"steps", training.steps}, {"batch", training.batch}, {"lr", training.lr},
-                               {"seed", training.seed}, {"checkpoint_every", training.checkpoint_every}}},
+                               {"seed", training.seed}, {"checkpoint_every", training.checkpoint_every},
+                               {"shards", training.shards}}},
       {"sampling", toml::table{{"samples", sampling.samples}, {"steps", sampling.steps},
                                {"sigma_min", sampling.sigma_min}, {"sigma_max", sampling.sigma_max},
                                {"rho", sampling.rho}, {"latents", sampling.latents}, {"seed", sampling.seed},

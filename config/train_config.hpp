@@ -40,6 +40,7 @@ struct TrainTrainingConfig {
   double lr = 1e-4;
   long long seed = 2;               // mini-batch indices and EDM noise
   long long checkpoint_every = 500; // steps between checkpoints (0: only at the end)
+  int shards = 2;                   // batch shards run concurrently; results depend on this, not on threads
 };
 
 struct TrainSamplingConfig {

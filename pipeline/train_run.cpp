@@ -323,6 +323,7 @@ train::TrainerOptions build_trainer_options(const config::TrainConfig& c, Eigen:
   o.batch = c.training.batch;
   o.train_seed = static_cast<std::uint64_t>(c.training.seed);
   o.checkpoint_every = c.training.checkpoint_every;
+  o.shards = c.training.shards;
   o.sampler = {c.sampling.steps, c.sampling.sigma_min, c.sampling.sigma_max, c.sampling.rho};
   o.eval_samples = c.sampling.samples;
   o.chunk = c.sampling.chunk;

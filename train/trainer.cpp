@@ -47,7 +47,7 @@ nlohmann::json fingerprint(const TrainerOptions& o, const TrainingSet& data) {
   return {{"dim", o.net.dim},           {"nlayers", o.net.nlayers},     {"hidden", o.net.hidden},
           {"embedding", o.net.embedding}, {"init_seed", o.init_seed},   {"batch", o.batch},
           {"train_seed", o.train_seed},   {"lr", o.adam.lr},            {"eval_samples", o.eval_samples},
-          {"sample_seed", o.sample_seed}, {"fresh_latents", o.fresh_latents}, {"sampler_steps", o.sampler.steps},
+          {"sample_seed", o.sample_seed}, {"fresh_latents", o.fresh_latents}, {"sampler_steps", o.sampler.steps}, {"shards", o.shards},
           {"training_samples", data.samples.cols()}, {"record_steps", o.record_steps}};
 }
 
@@ -176,7 +176,7 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
   if (o.eval_samples < 2) throw std::invalid_argument("run_training: need at least 2 evaluation samples");
 
   MlpUNet<float> net(o.net, o.init_seed);
-  const Edm<float> edm(o.edm);
+  const Edm<float> edm(o.edm, o.shards);
   Adam<float> adam(o.adam, net.parameters().size());
   Rng rng_train(o.train_seed), rng_sample(o.sample_seed ^ 0x9E3779B97F4A7C15ULL);
   RecordLog rec;
@@ -226,7 +226,8 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
       heun_sample<float>(
           [&](const MatF& x, double sigma, MatF& out) {
             sigma_vec.setConstant(x.cols(), static_cast<float>(sigma));
-            out = edm.denoise(net, x, sigma_vec, sample_ctx);
+            out.resize(x.rows(), x.cols());
+            edm.denoise(net, x, sigma_vec, sample_ctx, out);
           },
           z, o.sampler);
       if (!z.allFinite())

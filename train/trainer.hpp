@@ -47,6 +47,8 @@ struct TrainerOptions {
   std::int64_t batch = 1024;
   std::uint64_t train_seed = 2;
   std::int64_t checkpoint_every = 500;  // 0: only at the end
+  // Batch shards of the EDM loss (train/edm.hpp): results depend on the shard count, not on the thread count.
+  int shards = 2;
   HeunSchedule sampler;
   std::int64_t eval_samples = 10000;
   std::int64_t chunk = 2000;

@@ -131,7 +131,7 @@ TEST_CASE("train: a diverging run stops with the step and the last good checkpoi
   REQUIRE(fs::exists(tmp / "nan" / "checkpoint" / "state.json"));
 }
 
-TEST_CASE("train: image data from a uint8 npy stack, mapped to [-1, 1]", "[fast][train]") {
+TEST_CASE("train: image data from a uint8 npy stack is mapped to the unit interval around zero", "[fast][train]") {
   test::TempDir tmp;
   // 40 images of 4×4 pixels: horizontal gradients with per-image brightness.
   std::vector<double> pixels;
