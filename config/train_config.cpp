@@ -30,12 +30,20 @@ TrainConfig read(TomlReader& r) {
   }
 
   auto& m = c.model;
-  m.kind = r.string("model.kind", "mlp_unet", {"mlp_unet"});
-  m.nlayers = static_cast<int>(r.integer("model.nlayers", 5, Range::closed(2, 64)));
-  m.hidden = static_cast<int>(r.integer("model.hidden", 256, Range::closed(1, 65536)));
-  m.embedding = static_cast<int>(r.integer("model.embedding", 256, Range::closed(2, 65536)));
-  if (m.embedding % 2 != 0)
-    r.fail("model.embedding", "must be even (sine and cosine halves), got " + std::to_string(m.embedding));
+  m.kind = r.string("model.kind", "mlp_unet", {"mlp_unet", "linear"});
+  if (m.kind == "mlp_unet") {
+    m.nlayers = static_cast<int>(r.integer("model.nlayers", 5, Range::closed(2, 64)));
+    m.hidden = static_cast<int>(r.integer("model.hidden", 256, Range::closed(1, 65536)));
+    m.embedding = static_cast<int>(r.integer("model.embedding", 256, Range::closed(2, 65536)));
+    if (m.embedding % 2 != 0)
+      r.fail("model.embedding", "must be even (sine and cosine halves), got " + std::to_string(m.embedding));
+  } else {
+    m.layers = static_cast<int>(r.integer("model.layers", 1, Range::closed(1, 2)));
+    m.hidden = static_cast<int>(r.integer("model.hidden", 0, Range::closed(0, 65536)));
+    m.init_scale = r.number("model.init_scale", 0.0, m.layers == 2 ? Range::non_negative() : Range{});
+    if (m.layers == 2 && d.source == "gaussian" && m.hidden != 0 && m.hidden < d.dim)
+      r.fail("model.hidden", "a two-layer linear denoiser needs hidden >= d = " + std::to_string(d.dim) + " (or 0 for h = d)");
+  }
   m.seed = r.integer("model.seed", 1, Range::non_negative());
 
   auto& e = c.edm;
@@ -43,11 +51,13 @@ TrainConfig read(TomlReader& r) {
   e.p_mean = r.number("edm.p_mean", -1.2, Range::closed(-20, 20));
   e.p_std = r.number("edm.p_std", 1.2, Range::non_negative());
   e.reduction = r.string("edm.reduction", "mean", {"mean", "sum"});
+  e.fixed_sigma = r.number("edm.fixed_sigma", 0.0, Range::non_negative());
 
   auto& t = c.training;
   t.steps = r.integer("training.steps", 5000, Range::closed(1, 1e9));
   t.batch = r.integer("training.batch", 1024, Range::closed(1, 1 << 20));
   t.lr = r.number("training.lr", 1e-4, Range::positive());
+  t.optimizer = r.string("training.optimizer", "adam", {"adam", "sgd"});
   t.seed = r.integer("training.seed", 2, Range::non_negative());
   t.checkpoint_every = r.integer("training.checkpoint_every", 500, Range::non_negative());
   t.shards = static_cast<int>(r.integer("training.shards", 2, Range::closed(1, 256)));
@@ -122,11 +132,15 @@ toml::table TrainConfig::to_toml() const {
   }
   return toml::table{
       {"data", data_t},
-      {"model", toml::table{{"kind", model.kind}, {"nlayers", model.nlayers}, {"hidden", model.hidden},
-                            {"embedding", model.embedding}, {"seed", model.seed}}},
+      {"model", model.kind == "mlp_unet"
+                    ? toml::table{{"kind", model.kind}, {"nlayers", model.nlayers}, {"hidden", model.hidden},
+                                  {"embedding", model.embedding}, {"seed", model.seed}}
+                    : toml::table{{"kind", model.kind}, {"layers", model.layers}, {"hidden", model.hidden},
+                                  {"init_scale", model.init_scale}, {"seed", model.seed}}},
       {"edm", toml::table{{"sigma_data", edm.sigma_data}, {"p_mean", edm.p_mean}, {"p_std", edm.p_std},
-                          {"reduction", edm.reduction}}},
+                          {"reduction", edm.reduction}, {"fixed_sigma", edm.fixed_sigma}}},
       {"training", toml::table{{"steps", training.steps}, {"batch", training.batch}, {"lr", training.lr},
+                               {"optimizer", training.optimizer},
                                {"seed", training.seed}, {"checkpoint_every", training.checkpoint_every},
                                {"shards", training.shards}}},
       {"sampling", toml::table{{"samples", sampling.samples}, {"steps", sampling.steps},

@@ -20,10 +20,12 @@ struct TrainDataConfig {
 };
 
 struct TrainModelConfig {
-  std::string kind = "mlp_unet";
+  std::string kind = "mlp_unet";  // mlp_unet | linear (THEORY (3.11): EDM-preconditioned linear denoiser)
   int nlayers = 5;
-  int hidden = 256;
+  int hidden = 256;               // mlp_unet: H; linear with 2 layers: h (0 = d)
   int embedding = 256;
+  int layers = 1;                 // linear: 1 (V) or 2 (V₂V₁)
+  double init_scale = 0.0;        // linear: V(0) = init_scale·I (two layers: V₁ = V₂ = sqrt(init_scale)·I)
   long long seed = 1;  // initialisation (and the frozen Fourier vector)
 };
 
@@ -32,12 +34,14 @@ struct TrainEdmConfig {
   double p_mean = -1.2;
   double p_std = 1.2;
   std::string reduction = "mean";  // mean (the authors') | sum (EDM proper)
+  double fixed_sigma = 0.0;        // > 0: train every sample at this σ (per-σ training of the linear family)
 };
 
 struct TrainTrainingConfig {
   long long steps = 5000;
   long long batch = 1024;
   double lr = 1e-4;
+  std::string optimizer = "adam";   // adam | sgd
   long long seed = 2;               // mini-batch indices and EDM noise
   long long checkpoint_every = 500; // steps between checkpoints (0: only at the end)
   int shards = 2;                   // batch shards run concurrently; results depend on this, not on threads

@@ -36,6 +36,10 @@ using nlohmann::json;
 
 namespace {
 
+std::int64_t parameter_count(const train::TrainerOptions& o) {
+  return o.model_kind == "linear" ? train::linear_denoiser_parameter_count(o.linear) : train::mlp_unet_parameter_count(o.net);
+}
+
 json finite_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
 json fit_json(const std::optional<analysis::PowerLawFit>& f) {
@@ -307,11 +311,16 @@ train::TrainingSet build_training_set(const config::TrainConfig& c) {
 
 train::TrainerOptions build_trainer_options(const config::TrainConfig& c, Eigen::Index dim) {
   train::TrainerOptions o;
+  o.model_kind = c.model.kind;
   o.net.dim = dim;
   o.net.nlayers = c.model.nlayers;
   o.net.hidden = c.model.hidden;
   o.net.embedding = c.model.embedding;
-  o.net.validate();
+  if (c.model.kind == "mlp_unet") o.net.validate();
+  o.linear = {dim, c.model.layers, c.model.hidden, c.model.init_scale};
+  if (c.model.kind == "linear") o.linear.validate();
+  o.optimizer = c.training.optimizer;
+  o.edm.fixed_sigma = c.edm.fixed_sigma;
   o.init_seed = static_cast<std::uint64_t>(c.model.seed);
   o.edm.sigma_data = c.edm.sigma_data;
   o.edm.p_mean = c.edm.p_mean;
@@ -343,20 +352,20 @@ train::TrainerOptions build_trainer_options(const config::TrainConfig& c, Eigen:
 
 std::string describe_training(const config::TrainConfig& c) {
   std::ostringstream s;
-  const Eigen::Index d = c.data.source == "gaussian" ? c.data.dim : 0;
   s << "# resolved configuration (source: " << c.source << ")\n" << c.to_toml() << "\n\n";
-  train::MlpUNetConfig net{d, c.model.nlayers, c.model.hidden, c.model.embedding};
-  if (d > 0) {
-    s << fmt::format("# network: MLP-UNet d = {}, L/H/E = {}/{}/{}: {} trainable parameters\n", d, c.model.nlayers,
-                     c.model.hidden, c.model.embedding, train::mlp_unet_parameter_count(net));
-  } else {
-    // File data: the dimension comes from the file; read only its first sample.
-    const Eigen::MatrixXd first = models::load_samples(c.data.file, models::PixelScaling::raw, Eigen::Index{1});
-    net.dim = first.cols();
-    s << fmt::format("# network: MLP-UNet d = {} (from {}), L/H/E = {}/{}/{}: {} trainable parameters\n", net.dim,
-                     c.data.file, c.model.nlayers, c.model.hidden, c.model.embedding, train::mlp_unet_parameter_count(net));
+  Eigen::Index d = c.data.dim;
+  std::string from;
+  if (c.data.source == "file") {  // the dimension comes from the file: read only its first sample
+    d = models::load_samples(c.data.file, models::PixelScaling::raw, Eigen::Index{1}).cols();
+    from = " (from " + c.data.file + ")";
   }
-  const auto o = build_trainer_options(c, net.dim);
+  const auto o = build_trainer_options(c, d);
+  if (o.model_kind == "linear")
+    s << fmt::format("# network: linear denoiser in the EDM wrapper, d = {}{}, {} layer(s): {} trainable parameters\n", d,
+                     from, o.linear.layers, parameter_count(o));
+  else
+    s << fmt::format("# network: MLP-UNet d = {}{}, L/H/E = {}/{}/{}: {} trainable parameters\n", d, from, c.model.nlayers,
+                     c.model.hidden, c.model.embedding, parameter_count(o));
   s << fmt::format("# records: {} (steps 0 … {}), {} samples × {} Heun steps ({} NFE) each\n", o.record_steps.size(),
                    c.training.steps, c.sampling.samples, c.sampling.steps, 2 * c.sampling.steps - 1);
   s << "# precision: fp32 (Eigen CPU)\n";
@@ -389,8 +398,7 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   logger->info("data: {}", data.description);
   train::TrainerOptions o = build_trainer_options(c, data.samples.rows());
   o.crash_after_step = ro.crash_after_step;
-  logger->info("network: {} trainable parameters; {} records; {} training steps", train::mlp_unet_parameter_count(o.net),
-               o.record_steps.size(), o.steps);
+  logger->info("network: {} trainable parameters; {} records; {} training steps", parameter_count(o), o.record_steps.size(), o.steps);
 
   // Progress with rate and ETA on a terminal; nothing in CI logs.
   const bool tty = !ro.quiet && isatty(fileno(stderr));
@@ -432,7 +440,8 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   summary["data"] = data.description;
   summary["dimension"] = data.samples.rows();
   summary["training_samples"] = data.samples.cols();
-  summary["parameters"] = train::mlp_unet_parameter_count(o.net);
+  summary["model"] = c.model.kind;
+  summary["parameters"] = parameter_count(o);
   summary["precision"] = "fp32";
   summary["seeds"] = {{"data", c.data.seed}, {"model", c.model.seed}, {"training", c.training.seed}, {"sampling", c.sampling.seed}};
   summary["steps"] = c.training.steps;

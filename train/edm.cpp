@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/errors.hpp"
+#include "train/linear_denoiser.hpp"
 
 namespace specbias::train {
 
@@ -36,21 +37,21 @@ EdmCoefficients edm_coefficients(double sigma, const EdmConfig& config) {
   return c;
 }
 
-template <typename T>
-Edm<T>::Edm(const EdmConfig& config, int shards) : config_(config), shards_(shards) {
+template <typename T, typename Net>
+Edm<T, Net>::Edm(const EdmConfig& config, int shards) : config_(config), shards_(shards) {
   config_.validate();
   if (shards < 1) throw ConfigError("training.shards = " + std::to_string(shards) + " is invalid: must be >= 1");
 }
 
-template <typename T>
-double Edm<T>::normaliser(Index dim, Index batch) const {
+template <typename T, typename Net>
+double Edm<T, Net>::normaliser(Index dim, Index batch) const {
   return config_.reduction == LossReduction::mean ? 1.0 / static_cast<double>(dim * batch)
                                                   : 1.0 / static_cast<double>(batch);
 }
 
-template <typename T>
-void Edm<T>::shard_pass(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
-                        const MatCRef<T>* eps, EdmShard<T>& sh, MatRef<T>* D, T* grads, Mat<T>* grad_x, Index c0,
+template <typename T, typename Net>
+void Edm<T, Net>::shard_pass(Pass pass, const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
+                        const MatCRef<T>* eps, EdmShard<T, Net>& sh, MatRef<T>* D, T* grads, Mat<T>* grad_x, Index c0,
                         T norm) const {
   const Index d = net.config().dim, n = sigma.size();
   ensure_shape(sh.c_skip, n, 1);
@@ -107,9 +108,9 @@ void Edm<T>::shard_pass(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, c
     grad_x->col(c0 + j) = (sh.c_skip(j) - T(1)) * gD.col(j) + sh.c_in(j) * sh.grad_net_input.col(j);
 }
 
-template <typename T>
-double Edm<T>::run(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
-                   const MatCRef<T>* eps, EdmContext<T>& ctx, MatRef<T>* D, std::span<T> store_grads,
+template <typename T, typename Net>
+double Edm<T, Net>::run(Pass pass, const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
+                   const MatCRef<T>* eps, EdmContext<T, Net>& ctx, MatRef<T>* D, std::span<T> store_grads,
                    Mat<T>* grad_x) const {
   const Index d = net.config().dim, batch = x.cols();
   if (x.rows() != d)
@@ -135,7 +136,7 @@ double Edm<T>::run(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const 
   for (Index s = 0; s < shards; ++s) {
     try {
       const Index c0 = batch * s / shards, n = batch * (s + 1) / shards - c0;
-      EdmShard<T>& sh = ctx.shards[static_cast<std::size_t>(s)];
+      EdmShard<T, Net>& sh = ctx.shards[static_cast<std::size_t>(s)];
       const MatCRef<T> xs = x.middleCols(c0, n);
       const VecCRef<T> ss = sigma.segment(c0, n);
       T* grads = s == 0 ? store_grads.data() : sh.grads.data();
@@ -169,16 +170,16 @@ double Edm<T>::run(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const 
   return total * normaliser(d, batch);
 }
 
-template <typename T>
-void Edm<T>::denoise(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T>& ctx,
+template <typename T, typename Net>
+void Edm<T, Net>::denoise(const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T, Net>& ctx,
                      MatRef<T> D) const {
   if (D.rows() != x.rows() || D.cols() != x.cols())
     throw DataError("EDM denoise: output must have the shape of the input");
   run(Pass::denoise, net, x, sigma, nullptr, ctx, &D, {}, nullptr);
 }
 
-template <typename T>
-void Edm<T>::draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const {
+template <typename T, typename Net>
+void Edm<T, Net>::draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const {
   ensure_shape(sigma, batch, 1);
   ensure_shape(eps, dim, batch);
   // One batched draw (the same numbers as batch + dim·batch calls of rng.normal(), in that order).
@@ -186,24 +187,28 @@ void Edm<T>::draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>&
   if (scratch_.size() != n) scratch_.resize(n);
   rng.fill_normal(scratch_);
   for (Index j = 0; j < batch; ++j)
-    sigma(j) = static_cast<T>(std::exp(config_.p_mean + config_.p_std * scratch_[static_cast<std::size_t>(j)]));
+    sigma(j) = static_cast<T>(config_.fixed_sigma > 0
+                                  ? config_.fixed_sigma
+                                  : std::exp(config_.p_mean + config_.p_std * scratch_[static_cast<std::size_t>(j)]));
   const Eigen::Map<const Mat<double>> z(scratch_.data() + batch, dim, batch);
   eps = z.cast<T>();
 }
 
-template <typename T>
-double Edm<T>::loss(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
-                    EdmContext<T>& ctx) const {
+template <typename T, typename Net>
+double Edm<T, Net>::loss(const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
+                    EdmContext<T, Net>& ctx) const {
   return run(Pass::loss, net, x, sigma, &eps, ctx, nullptr, {}, nullptr);
 }
 
-template <typename T>
-double Edm<T>::loss_and_grad(MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
-                             EdmContext<T>& ctx, Mat<T>* grad_x) const {
+template <typename T, typename Net>
+double Edm<T, Net>::loss_and_grad(Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
+                             EdmContext<T, Net>& ctx, Mat<T>* grad_x) const {
   return run(Pass::loss_and_grad, net, x, sigma, &eps, ctx, nullptr, net.parameters().grads(), grad_x);
 }
 
 template class Edm<float>;
 template class Edm<double>;
+template class Edm<float, LinearDenoiser<float>>;
+template class Edm<double, LinearDenoiser<double>>;
 
 }  // namespace specbias::train

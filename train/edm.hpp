@@ -28,6 +28,9 @@ struct EdmConfig {
   double p_mean = -1.2;      // ln σ ~ N(p_mean, p_std²)
   double p_std = 1.2;
   LossReduction reduction = LossReduction::mean;
+  // > 0: every sample at this σ instead of ln σ ~ N(p_mean, p_std²) — per-σ training of the linear family, whose
+  // gradient flow THEORY (3.2)/(3.6) with the rates (3.11) describes.
+  double fixed_sigma = 0.0;
 
   void validate() const;  // ConfigError for σ_d ≤ 0, σ_min ≤ 0, p_std < 0 or non-finite values
 };
@@ -41,10 +44,12 @@ struct EdmCoefficients {
 // Throws NumericalError for σ < 0 or non-finite σ.
 [[nodiscard]] EdmCoefficients edm_coefficients(double sigma, const EdmConfig& config);
 
-// What one batch shard keeps between forward and backward (n = the shard's samples).
-template <typename T>
+// What one batch shard keeps between forward and backward (n = the shard's samples). Net is the inner network F:
+// MlpUNet<T> (EMPIRICAL §2) or LinearDenoiser<T> (the linear family, THEORY (3.11)); any type with Context,
+// config().dim, parameters(), forward(x, c_noise, ctx) and a const backward(ctx, gF, g_in*, grads).
+template <typename T, typename Net = MlpUNet<T>>
 struct EdmShard {
-  typename MlpUNet<T>::Context net;
+  typename Net::Context net;
   Vec<T> c_skip, c_out, c_in, c_noise, weight;  // n each
   Mat<T> noisy;           // y = x + σ ε (loss only), d×n
   Mat<T> net_input;       // c_in y
@@ -56,12 +61,12 @@ struct EdmShard {
 };
 
 // Reusable state of Edm calls; buffers keep their size while the batch size is unchanged.
-template <typename T>
+template <typename T, typename Net = MlpUNet<T>>
 struct EdmContext {
-  std::vector<EdmShard<T>> shards;
+  std::vector<EdmShard<T, Net>> shards;
 };
 
-template <typename T>
+template <typename T, typename Net = MlpUNet<T>>
 class Edm {
  public:
   explicit Edm(const EdmConfig& config = {}, int shards = 1);
@@ -69,7 +74,7 @@ class Edm {
   [[nodiscard]] int shards() const { return shards_; }
 
   // D(x; σ) for a batch x (d×B) with one σ per sample, written to D (d×B, must not alias x).
-  void denoise(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T>& ctx,
+  void denoise(const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, EdmContext<T, Net>& ctx,
                MatRef<T> D) const;
 
   // Draws σ (ln σ ~ N(P_mean, P_std²), B values) and then ε (d×B standard normals, column by column).
@@ -77,20 +82,20 @@ class Edm {
   void draw_noise(Rng& rng, Index dim, Index batch, Vec<T>& sigma, Mat<T>& eps) const;
 
   // Loss of the clean batch x (d×B) with noise levels σ (B) and unit noise ε (d×B); forward only.
-  double loss(const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
-              EdmContext<T>& ctx) const;
+  double loss(const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
+              EdmContext<T, Net>& ctx) const;
   // Same loss, and overwrites every parameter gradient of `net` with ∂loss/∂θ; with grad_x != nullptr also
   // writes ∂loss/∂x (d×B; x enters both the noisy input and the target).
-  double loss_and_grad(MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
-                       EdmContext<T>& ctx, Mat<T>* grad_x = nullptr) const;
+  double loss_and_grad(Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>& eps,
+                       EdmContext<T, Net>& ctx, Mat<T>* grad_x = nullptr) const;
 
  private:
   enum class Pass { denoise, loss, loss_and_grad };
   // Runs `pass` over the shards; returns Σ_shards loss_sum.
-  double run(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>* eps,
-             EdmContext<T>& ctx, MatRef<T>* D, std::span<T> store_grads, Mat<T>* grad_x) const;
-  void shard_pass(Pass pass, const MlpUNet<T>& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
-                  const MatCRef<T>* eps, EdmShard<T>& sh, MatRef<T>* D, T* grads, Mat<T>* grad_x, Index c0,
+  double run(Pass pass, const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma, const MatCRef<T>* eps,
+             EdmContext<T, Net>& ctx, MatRef<T>* D, std::span<T> store_grads, Mat<T>* grad_x) const;
+  void shard_pass(Pass pass, const Net& net, const MatCRef<T>& x, const VecCRef<T>& sigma,
+                  const MatCRef<T>* eps, EdmShard<T, Net>& sh, MatRef<T>* D, T* grads, Mat<T>* grad_x, Index c0,
                   T norm) const;
   [[nodiscard]] double normaliser(Index dim, Index batch) const;
 
@@ -99,7 +104,11 @@ class Edm {
   mutable std::vector<double> scratch_;  // normals of draw_noise, reused between steps
 };
 
+template <typename T>
+class LinearDenoiser;
 extern template class Edm<float>;
 extern template class Edm<double>;
+extern template class Edm<float, LinearDenoiser<float>>;
+extern template class Edm<double, LinearDenoiser<double>>;
 
 }  // namespace specbias::train

@@ -44,7 +44,9 @@ struct State {
 // What must agree between a checkpoint and the options that resume it (different values would not continue the
 // same run).
 nlohmann::json fingerprint(const TrainerOptions& o, const TrainingSet& data) {
-  return {{"dim", o.net.dim},           {"nlayers", o.net.nlayers},     {"hidden", o.net.hidden},
+  return {{"model_kind", o.model_kind}, {"optimizer", o.optimizer}, {"linear_layers", o.linear.layers},
+          {"linear_init_scale", o.linear.init_scale}, {"fixed_sigma", o.edm.fixed_sigma},
+          {"dim", o.net.dim},           {"nlayers", o.net.nlayers},     {"hidden", o.net.hidden},
           {"embedding", o.net.embedding}, {"init_seed", o.init_seed},   {"batch", o.batch},
           {"train_seed", o.train_seed},   {"lr", o.adam.lr},            {"eval_samples", o.eval_samples},
           {"sample_seed", o.sample_seed}, {"fresh_latents", o.fresh_latents}, {"sampler_steps", o.sampler.steps}, {"shards", o.shards},
@@ -67,7 +69,8 @@ Eigen::MatrixXd read_matrix(const fs::path& p) {
   return m;
 }
 
-void write_checkpoint(const fs::path& run_dir, const State& st, const MlpUNet<float>& net, const RecordLog& rec,
+template <class Net>
+void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, const RecordLog& rec,
                       const nlohmann::json& fp) {
   const fs::path tmp = run_dir / "checkpoint.tmp", dst = run_dir / "checkpoint", old = run_dir / "checkpoint.old";
   fs::remove_all(tmp);
@@ -111,7 +114,8 @@ void write_checkpoint(const fs::path& run_dir, const State& st, const MlpUNet<fl
   fs::remove_all(old);
 }
 
-State read_checkpoint(const fs::path& run_dir, MlpUNet<float>& net, RecordLog& rec, const nlohmann::json& fp) {
+template <class Net>
+State read_checkpoint(const fs::path& run_dir, Net& net, RecordLog& rec, const nlohmann::json& fp) {
   fs::path dir = run_dir / "checkpoint";
   if (!fs::exists(dir / "state.json") && fs::exists(run_dir / "checkpoint.old" / "state.json")) dir = run_dir / "checkpoint.old";
   if (!fs::exists(dir / "state.json"))
@@ -163,20 +167,39 @@ void draw_latents(Rng& rng, Index d, Index n, MatF& z) {
 
 }  // namespace
 
-RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir, bool resume,
-                       const TrainerCallbacks& cb) {
+// Parameters as one .npy per tensor (store names and shapes), for networks without a dedicated exporter.
+template <class Net>
+void save_parameters_npy(const Net& net, const fs::path& dir) {
+  fs::create_directories(dir);
+  const auto values = net.parameters().values();
+  for (const auto& t : net.parameters().tensors()) {
+    std::vector<double> v(t.size());
+    // Store matrices are column-major rows × cols; the file is C order of `shape` (rows, cols).
+    for (Index i = 0; i < t.rows; ++i)
+      for (Index j = 0; j < t.cols; ++j)
+        v[static_cast<std::size_t>(i * t.cols + j)] = values[t.offset + static_cast<std::size_t>(j * t.rows + i)];
+    write_npy(dir / (t.name + ".npy"), v.data(), t.shape);
+  }
+}
+
+void save_final_weights(const MlpUNet<float>& net, const fs::path& dir) { save_weights_npy(net, dir); }
+void save_final_weights(const LinearDenoiser<float>& net, const fs::path& dir) { save_parameters_npy(net, dir); }
+
+template <class Net>
+RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir,
+                            bool resume, const TrainerCallbacks& cb) {
   const auto log = [&](const std::string& s) {
     if (cb.log) cb.log(s);
   };
   const Index d = data.samples.rows(), N = data.samples.cols();
-  if (o.net.dim != d)
-    throw DataError("model dimension " + std::to_string(o.net.dim) + " does not match the data dimension " + std::to_string(d));
+  if (net.config().dim != d)
+    throw DataError("model dimension " + std::to_string(net.config().dim) + " does not match the data dimension " +
+                    std::to_string(d));
   if (o.record_steps.empty() || o.record_steps.front() != 0 || o.record_steps.back() > o.steps)
     throw std::invalid_argument("run_training: record steps must start at 0 and end at or before the last step");
   if (o.eval_samples < 2) throw std::invalid_argument("run_training: need at least 2 evaluation samples");
 
-  MlpUNet<float> net(o.net, o.init_seed);
-  const Edm<float> edm(o.edm, o.shards);
+  const Edm<float, Net> edm(o.edm, o.shards);
   Adam<float> adam(o.adam, net.parameters().size());
   Rng rng_train(o.train_seed), rng_sample(o.sample_seed ^ 0x9E3779B97F4A7C15ULL);
   RecordLog rec;
@@ -212,7 +235,7 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
 
   // ---- sampling + statistics at one record ----
   SampleStatistics stats(data.basis, data.mean);
-  EdmContext<float> sample_ctx;
+  EdmContext<float, Net> sample_ctx;
   MatF z;
   VecF sigma_vec;
   auto record = [&](std::int64_t step) {
@@ -286,7 +309,7 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
   }
 
   // ---- training ----
-  EdmContext<float> train_ctx;
+  EdmContext<float, Net> train_ctx;
   MatF batch(d, o.batch), eps;
   VecF sigma;
   const std::int64_t last_checkpoint_hint = o.checkpoint_every;
@@ -300,7 +323,14 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
       throw NumericalError("training loss is " + num(loss) + " at step " + std::to_string(step) +
                            "; last good checkpoint: " + (run_dir / "checkpoint").string() + " (step " +
                            std::to_string(last_good_checkpoint) + "); lower training.lr and resume or restart");
-    adam.step(net.parameters().values(), net.parameters().grads());
+    if (o.optimizer == "sgd") {
+      auto p = net.parameters().values();
+      const auto g = net.parameters().grads();
+      const auto lr = static_cast<float>(o.adam.lr);
+      for (std::size_t i = 0; i < p.size(); ++i) p[i] -= lr * g[i];
+    } else {
+      adam.step(net.parameters().values(), net.parameters().grads());
+    }
     st.step = step;
     st.loss_sum += loss;
     ++st.loss_count;
@@ -316,9 +346,22 @@ RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const f
       last_good_checkpoint = step;
     }
   }
-  save_weights_npy(net, run_dir / "weights");
+  save_final_weights(net, run_dir / "weights");
   log("training finished at step " + std::to_string(st.step) + " after " + num(wall()) + " s");
   return rec;
+}
+
+RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir, bool resume,
+                       const TrainerCallbacks& cb) {
+  if (o.optimizer != "adam" && o.optimizer != "sgd")
+    throw std::invalid_argument("run_training: optimizer must be adam or sgd, got " + o.optimizer);
+  if (o.model_kind == "linear") {
+    LinearDenoiser<float> net(o.linear);
+    return run_training_with(net, data, o, run_dir, resume, cb);
+  }
+  if (o.model_kind != "mlp_unet") throw std::invalid_argument("run_training: unknown model kind " + o.model_kind);
+  MlpUNet<float> net(o.net, o.init_seed);
+  return run_training_with(net, data, o, run_dir, resume, cb);
 }
 
 }  // namespace specbias::train

@@ -25,6 +25,7 @@
 #include "train/adam.hpp"
 #include "train/edm.hpp"
 #include "train/heun_sampler.hpp"
+#include "train/linear_denoiser.hpp"
 #include "train/mlp_unet.hpp"
 
 namespace specbias::train {
@@ -39,7 +40,10 @@ struct TrainingSet {
 };
 
 struct TrainerOptions {
+  std::string model_kind = "mlp_unet";  // mlp_unet | linear (the linear family, train/linear_denoiser.hpp)
   MlpUNetConfig net;
+  LinearDenoiserConfig linear;          // model_kind = linear
+  std::string optimizer = "adam";       // adam | sgd (p ← p − lr·g)
   std::uint64_t init_seed = 1;
   EdmConfig edm;
   AdamConfig adam;
