@@ -1,7 +1,7 @@
 // Training-step timing of the CPU reference trainer (train/): one step = draw σ and ε, EDM loss forward and
 // backward through the MLP-UNet (EMPIRICAL.md §1–§2), Adam update. Default problem: d = 128, L/H/E = 5/256/256,
 // batch 1024 (the Gaussian configuration of EMPIRICAL.md §2), float32, 2 threads, one batch shard per thread
-// (--shards 1: whole batch, Eigen-threaded GEMMs). Reports the best and median
+// (--shards 1: whole batch, threaded GEMMs). Reports the best and median
 // ms/step and the split into noise draw, forward (loss), backward and Adam, as JSON.
 // The PyTorch peer is benchmarks/peers/mlp_unet_torch.py --time (same problem, torch.set_num_threads).
 #include <Eigen/Core>

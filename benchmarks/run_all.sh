@@ -2,12 +2,15 @@
 # Runs every benchmark and its Python peer in the same session, writes benchmarks/results/<name>.json (C++ result,
 # peer result and machine description together) and prints a summary table (benchmarks/summarise.py).
 #
-#   benchmarks/run_all.sh                 # all three: closed_form, modewise, full_matrix
+#   benchmarks/run_all.sh                 # closed_form, modewise, full_matrix (the numerics benchmarks)
 #   benchmarks/run_all.sh modewise        # a subset, by name
+#   benchmarks/run_all.sh train           # trainer vs PyTorch eager (needs python3-torch; not in the default set)
 #
 # Environment: BUILD_DIR (default build/bench, configured Release, CUDA off, if missing), PYTHON (default
 # /usr/bin/python3: Debian's, with NumPy/SciPy), RESULTS_DIR (default benchmarks/results), QUICK=1 (fewer
-# repetitions, no bsimp run; for trying the harness, not for docs). Timings are the best of several repetitions
+# repetitions, no bsimp run; for trying the harness, not for docs), TRAIN_ROUNDS (default 3: interleaved rounds
+# of the train benchmark), THREADS (default 2: threads of both sides of the train benchmark, and specbias's batch
+# shards). Timings are the best of several repetitions
 # because the reference machine is shared; each result records the load average before it ran.
 set -euo pipefail
 
@@ -21,7 +24,8 @@ NAMES=("$@")
 for n in "${NAMES[@]}"; do
   case "$n" in
     closed_form | modewise | full_matrix) ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix)" >&2; exit 1 ;;
+    train) "$PYTHON" -c "import torch" 2>/dev/null || { echo "run_all.sh: train needs PyTorch in $PYTHON" >&2; exit 1; } ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix train)" >&2; exit 1 ;;
   esac
 done
 
@@ -111,7 +115,39 @@ for name in "${NAMES[@]}"; do
       "$PYTHON" "$ROOT/benchmarks/peers/full_matrix.py" --dump "$SCRATCH/full_matrix/d64" --reps 2 \
         > "$SCRATCH/full_matrix.peer.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix)" >&2; exit 1 ;;
+    train)
+      # Trainer vs PyTorch eager, both on $THREADS threads: every (problem, mode) in its own process per side (so
+      # max RSS is that process's alone), interleaved round by round (order reversed on odd rounds) because the
+      # machine is shared. PyTorch runs twice: as installed (libgomp's default active wait, whose spinning threads
+      # fight OpenBLAS's own pthreads for the cores) and with OMP_WAIT_POLICY=passive (its faster setting here).
+      rounds="${TRAIN_ROUNDS:-3}"; steps=10; reps=3; [ "$QUICK" = 1 ] && { rounds=1; steps=3; reps=1; }
+      threads="${THREADS:-2}"
+      mkdir -p "$SCRATCH/train"
+      for ((r = 0; r < rounds; r++)); do
+        for problem in gaussian mnist; do
+          for mode in train sample; do
+            tag="$problem.$mode.$r"
+            loadavg > "$SCRATCH/train/load.$tag"
+            sides=(cpp torch_passive torch_default)
+            [ $((r % 2)) = 1 ] && sides=(torch_default torch_passive cpp)
+            for side in "${sides[@]}"; do
+              args=(--problem "$problem" --mode "$mode" --threads "$threads" --steps "$steps" --reps "$reps")
+              case "$side" in
+                cpp) "$BIN/bench_train" "${args[@]}" --shards "$threads" > "$SCRATCH/train/$side.$tag.json" ;;
+                torch_passive) OMP_WAIT_POLICY=passive "$PYTHON" "$ROOT/benchmarks/peers/train.py" "${args[@]}" \
+                                 > "$SCRATCH/train/$side.$tag.json" ;;
+                torch_default) env -u OMP_WAIT_POLICY "$PYTHON" "$ROOT/benchmarks/peers/train.py" "${args[@]}" \
+                                 > "$SCRATCH/train/$side.$tag.json" ;;
+              esac
+            done
+            echo "   round $r: $problem $mode done (load average $(loadavg))" >&2
+          done
+        done
+      done
+      "$PYTHON" "$ROOT/benchmarks/peers/train.py" --aggregate "$SCRATCH/train" "$SCRATCH/train.cpp.json" \
+        "$SCRATCH/train.peer.json"
+      ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix train)" >&2; exit 1 ;;
   esac
   merge "$name"
 done

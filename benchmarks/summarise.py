@@ -2,7 +2,8 @@
 """Prints Markdown summary tables from benchmarks/results/<name>.json (written by run_all.sh).
 
     summarise.py benchmarks/results/closed_form.json benchmarks/results/modewise.json ...
-(a path without .json is accepted). Ratios are peer time / specbias time, both best of their repetitions.
+(a path without .json is accepted). Ratios are peer time / specbias time, both best of their repetitions
+(train: also the ratio of the medians).
 """
 import json
 import os
@@ -107,6 +108,48 @@ def full_matrix(r):
     return txt
 
 
+def train(r):
+    s, p = r["specbias"], r["peer"]
+    sides = [("specbias", s["problems"]), ("PyTorch, OMP_WAIT_POLICY=passive", p["torch_passive"]["problems"]),
+             ("PyTorch as installed", p["torch_default"]["problems"])]
+    mib = lambda kib: kib / 1024
+    rows = []
+    for problem in ("gaussian", "mnist"):
+        for label, d in sides:
+            if problem not in d:
+                continue
+            t, sm, pr = d[problem]["train"], d[problem]["sample"], d[problem]["problem"]
+            name = (f"{problem}: d {pr['dim']}, {pr['nlayers']}/{pr['hidden']}/{pr['embedding']}, batch {pr['batch']}, "
+                    f"chunk {pr['chunk']}")
+            rows.append([name, label, t["steps_per_s_best"], t["steps_per_s_median"], t["cpu_median_s"] * 1e3,
+                         mib(t["max_rss_kib"]), sm["nfe_per_s_best"], sm["nfe_per_s_median"], sm["sample_nfe_per_s_best"],
+                         mib(sm["max_rss_kib"])])
+    txt = table(["problem", "implementation", "steps/s best", "steps/s median", "CPU ms/step (median)",
+                 "max RSS train MiB", "NFE/s best", "NFE/s median", "sample-NFE/s best", "max RSS sample MiB"], rows)
+    rows = []
+    for problem in ("gaussian", "mnist"):
+        c = s["problems"][problem]
+        for variant, label in (("torch_passive", "passive"), ("torch_default", "as installed")):
+            q = p[variant]["problems"][problem]
+            for mode, key in (("train", "steps_per_s"), ("sample", "nfe_per_s")):
+                best = c[mode][key + "_best"] / q[mode][key + "_best"]
+                med = c[mode][key + "_median"] / q[mode][key + "_median"]
+                cpu = q[mode]["cpu_median_s"] / c[mode]["cpu_median_s"]
+                rows.append([problem, mode, label, best, med, cpu, min(best, med) >= 1.5])
+    txt += "\n\n" + table(["problem", "measure", "vs PyTorch", "ratio (best)", "ratio (median)", "CPU-time ratio",
+                            "≥ 1.5× (best and median)"], rows)
+    b = p["blas"]
+    loads = [float(rd["load_before"].split()[0]) for pr in s["problems"].values() for m in ("train", "sample")
+             for rd in pr[m]["rounds"]]
+    txt += (f"\n\nPyTorch {p['torch']} ({p['threads']} threads, {b.get('torch_parallel_backend')}); BLAS: "
+            f"{b.get('openblas_config')} (core {b.get('openblas_core')}, {b.get('openblas_threads')} threads), "
+            f"build {b.get('torch_build_blas')}; mapped: {', '.join(os.path.basename(x) for x in b['mapped_libraries'])}. "
+            f"specbias: {s['openmp_threads']} OpenMP threads, {s['problems']['gaussian']['problem']['shards']} batch shards. "
+            f"Sampler NFE = {s['problems']['gaussian']['sample']['nfe']} denoiser calls on the whole chunk. "
+            f"1-minute load average before the runs: {fmt(min(loads))}–{fmt(max(loads))}.")
+    return txt
+
+
 def main():
     for path in sys.argv[1:]:
         if not path.endswith(".json"):
@@ -118,7 +161,8 @@ def main():
         print(f"Machine: {m['cpu_model']}, {m['cpus']} CPUs ({m['hypervisor'] or 'bare metal'}), "
               f"{'/'.join(m['simd'])}; {m['cxx']}; source {m.get('source')}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}; "
               f"load average before: {r['load_average_before']}\n")
-        print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix}[name](r))
+        print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix,
+               "train": train}[name](r))
 
 
 if __name__ == "__main__":

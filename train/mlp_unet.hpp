@@ -4,8 +4,9 @@
 // y = h + skip(x), skip = Linear(in, out) if in ≠ out else identity. LN_out+FiLM+SiLU run fused per sample.
 // Forward keeps what backward needs in a caller-owned Context (reused, no allocation at a fixed batch; Eigen's
 // GEMMs still malloc their packing buffers); backward overwrites every gradient in the ParameterStore.
-// Threads: OpenMP in Eigen's GEMMs and over fixed column chunks; bit-identical runs at a fixed thread count
-// (Eigen's GEMM blocking may depend on the count, so different counts can differ in the last bits).
+// Threads: OpenMP in the GEMMs and over fixed column chunks; bit-identical runs at a fixed thread count. float32
+// products (train/gemm.hpp) give the same bits for any thread count; float64 ones are Eigen's, whose blocking may
+// depend on the count, so there different counts can differ in the last bits.
 // Tensor names are PyTorch's (benchmarks/peers/mlp_unet_torch.py): blocks.<i>.{ln_in, fc0, affine, ln_out, fc1,
 // skip}.{weight, bias}, out.{weight, bias}; the frozen Fourier vector is "embedding.freqs".
 #pragma once
