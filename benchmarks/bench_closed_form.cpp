@@ -16,7 +16,7 @@
 #include "common/npy.hpp"
 #include "models/data_sources.hpp"
 #include "models/one_layer.hpp"
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 #include "solver/quadrature.hpp"
 
 using namespace specbias;
@@ -29,7 +29,7 @@ int main(int argc, char** argv) try {
   const double Q = 0.1, eta = 1.0;
 
   // Aligned problem; the closed form reads only λ, so the basis is the identity (no O(d³) set-up).
-  OneLayerProblem p;
+  DenoiserProblem p;
   p.data.eigenvalues = log_spaced_spectrum(d, 1e2, 1e-3);
   p.data.eigenvectors = Eigen::MatrixXd::Identity(d, d);
   p.data.covariance = p.data.eigenvalues.asDiagonal();

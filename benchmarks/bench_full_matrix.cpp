@@ -23,7 +23,7 @@
 #include "common/npy.hpp"
 #include "models/data_sources.hpp"
 #include "models/one_layer.hpp"
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 #include "solver/dense_integrator.hpp"
 #include "solver/linear_flow.hpp"
 #include "solver/nested.hpp"
@@ -60,7 +60,7 @@ struct Nodes {
 };
 
 // The outer part of nested_full_matrix with the exponential integrator (one_layer_nested.cpp, FullMatrixFlow).
-Nodes outer_flows(const OneLayerProblem& p, double tau, const NestedOptions& o) {
+Nodes outer_flows(const DenoiserProblem& p, double tau, const NestedOptions& o) {
   Nodes n{solver::PanelGrid(std::log(p.range.sigma_min), std::log(p.range.sigma_max), o.panels, o.points_per_panel),
           {}};
   const auto d = p.data.dim();
@@ -182,7 +182,7 @@ nlohmann::json run_dim(int d, int threads, double tau, int reps, int reps_e2e, c
   omp_set_num_threads(threads);
 #endif
   Eigen::setNbThreads(threads);
-  OneLayerProblem p;
+  DenoiserProblem p;
   p.data = lognormal_rotation_moments(d, 0);
   p.Q = Eigen::VectorXd::Constant(d, 0.1);
   p.W0_offset = nonaligned_matrix(d, d, 0.1);

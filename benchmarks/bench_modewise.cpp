@@ -22,7 +22,7 @@
 #include "common/npy.hpp"
 #include "models/data_sources.hpp"
 #include "models/one_layer.hpp"
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 #include "solver/node_grid.hpp"
 
 #include <gsl/gsl_integration.h>
@@ -86,7 +86,7 @@ int main(int argc, char** argv) try {
   const int reps_bsimp = args.get_int("reps-bsimp", 1);
   const double Q = 0.1, eta = 1.0;
 
-  OneLayerProblem p;
+  DenoiserProblem p;
   p.data = DataMoments::from_spectrum(log_spaced_spectrum(d, 1e2, 1e-3), dct2_basis(d));
   p.Q = Eigen::VectorXd::Constant(d, Q);
   p.W0_offset = Eigen::MatrixXd::Zero(d, d);

@@ -1,6 +1,7 @@
 #include "config/run_config.hpp"
 
 #include <cmath>
+#include <initializer_list>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -16,6 +17,103 @@ toml::array to_array(const std::vector<double>& v) {
   toml::array a;
   for (double x : v) a.push_back(x);
   return a;
+}
+
+// Keys of [model] that only some kinds read; any other kind rejects them by name (rather than as "unknown").
+void reject_for_kind(TomlReader& r, const std::string& kind, std::initializer_list<const char*> keys,
+                     const std::string& fix) {
+  for (const char* k : keys) {
+    const std::string path = std::string("model.") + k;
+    if (r.has(path)) r.fail(path, "is not used by kind = \"" + kind + "\"", fix);
+  }
+}
+
+// Number of modes when the config alone determines it (explicit spectrum or generator), else 0 (data files).
+int known_dim(const DataConfig& d) {
+  if (!d.eigenvalues.empty()) return static_cast<int>(d.eigenvalues.size());
+  return d.generator.empty() ? 0 : d.dim;
+}
+
+std::vector<double> per_mode(TomlReader& r, const std::string& path, std::optional<double> fallback, const Range& range,
+                             int dim) {
+  auto v = r.number_or_list(path, fallback, range);
+  if (dim > 0 && v.size() != 1 && static_cast<int>(v.size()) != dim)
+    r.fail(path, "has " + std::to_string(v.size()) + " entries for " + std::to_string(dim) + " modes",
+           "give one value, or one per mode");
+  return v;
+}
+
+void read_model(TomlReader& r, Config& c) {
+  auto& m = c.model;
+  const int dim = known_dim(c.data);
+  const bool one = m.kind == "one_layer", sym = m.kind == "two_layer_symmetric", two = m.kind == "two_layer",
+             deep = m.kind == "deep_linear", res = m.kind == "deep_residual";
+  // depth: fixed for one/two-layer kinds, required for the deep kinds ("infinite" for deep_linear's L → ∞ limit).
+  if (deep || res) {
+    if (deep && r.has("model.depth") && r.string_if("model.depth")) {
+      r.string("model.depth", std::nullopt, {"infinite"});
+      m.infinite_depth = true;
+      m.depth = 0;
+    } else {
+      m.depth = static_cast<int>(r.integer("model.depth", std::nullopt, Range::closed(1, 100000)));
+    }
+  } else {
+    m.depth = one ? 1 : 2;
+    if (r.has("model.depth") && r.integer("model.depth", std::nullopt, {}) != m.depth)
+      r.fail("model.depth", "kind = \"" + m.kind + "\" has depth " + std::to_string(m.depth),
+             "use kind = \"deep_linear\" for other depths");
+  }
+  if (deep) m.tied = r.boolean("model.tied", false);
+  else reject_for_kind(r, m.kind, {"tied"}, "tied weights are a deep_linear option");
+  // hidden width: two-layer kinds and untied deep networks; must cover the d data modes (aligned start).
+  if (sym || two || (deep && !m.tied && !m.infinite_depth)) {
+    m.hidden = static_cast<int>(r.integer("model.hidden", 0, Range::closed(0, 100000)));
+    if (dim > 0 && m.hidden != 0 && m.hidden < dim)
+      r.fail("model.hidden", "hidden width " + std::to_string(m.hidden) + " is smaller than the data dimension d = " +
+                                 std::to_string(dim),
+             "the aligned start W(0) = U diag(Q) U^T needs hidden >= d (or 0 for hidden = d)");
+  } else {
+    reject_for_kind(r, m.kind, {"hidden"},
+                    one ? "the one-layer model has no hidden layer"
+                        : "tied, residual and infinitely deep networks have square d x d layers");
+  }
+  // Initial values.
+  if (two) {
+    reject_for_kind(r, m.kind, {"Q", "v"}, "give the layer values a and b (w(0) = a*b)");
+    m.a = per_mode(r, "model.a", std::nullopt, {-10.0, 10.0}, dim);
+    m.b = per_mode(r, "model.b", std::nullopt, {-10.0, 10.0}, dim);
+    if (m.a.size() != m.b.size() && m.a.size() != 1 && m.b.size() != 1)
+      r.fail("model.b", "has " + std::to_string(m.b.size()) + " entries but a has " + std::to_string(m.a.size()));
+    m.Q.clear();
+  } else if (res) {
+    reject_for_kind(r, m.kind, {"Q", "a", "b"}, "give the residual start v (w(0) = (1 + v)^L)");
+    m.v = per_mode(r, "model.v", 0.0, {-10.0, 10.0}, dim);
+    m.Q.clear();
+  } else {
+    reject_for_kind(r, m.kind, {"a", "b", "v"},
+                    "a and b belong to kind = \"two_layer\", v to kind = \"deep_residual\"");
+    // W = P Pᵀ is positive semi-definite; an even depth gives w(0) = a^L >= 0 (and (6.7) needs Q >= 0).
+    const bool non_negative = sym || (deep && (m.infinite_depth || m.depth % 2 == 0));
+    m.Q = per_mode(r, "model.Q", 0.1, Range::closed(-10.0, 10.0), dim);
+    for (std::size_t i = 0; i < m.Q.size(); ++i)
+      if (non_negative && m.Q[i] < 0)
+        r.fail("model.Q", "element " + std::to_string(i) + " = " + std::to_string(m.Q[i]) + " is negative, but " +
+                              (sym ? "W = P P^T is positive semi-definite"
+                                   : m.infinite_depth ? "the infinite-depth limit (6.7) needs w(0) >= 0"
+                                                      : "an even depth gives w(0) = a^L >= 0"),
+               "allowed range [0, 10]");
+  }
+  m.W0_offset = r.string("model.W0_offset", "none", {"none", "nonaligned"});
+  m.W0_offset_scale = r.number("model.W0_offset_scale", 0.1, {});
+  if (m.infinite_depth && m.W0_offset != "none")
+    r.fail("model.W0_offset", "an infinitely deep network has no full-matrix form, so its start must be aligned",
+           "use a finite depth for non-aligned starts");
+  if (one) {
+    m.b0 = r.string("model.b0", "zero", {"zero", "nonaligned"});
+    m.b0_scale = r.number("model.b0_scale", 0.5, {});
+  } else {
+    reject_for_kind(r, m.kind, {"b0", "b0_scale"}, "only the one-layer model has a bias");
+  }
 }
 
 Config read(TomlReader& r) {
@@ -65,15 +163,9 @@ Config read(TomlReader& r) {
 
   // [model]
   auto& m = c.model;
-  m.kind = r.string("model.kind", "one_layer", {"one_layer"});
-  m.Q = r.number_or_list("model.Q", 0.1, {-10.0, 10.0});
-  if (has_eig && m.Q.size() != 1 && m.Q.size() != d.eigenvalues.size())
-    r.fail("model.Q", "has " + std::to_string(m.Q.size()) + " entries for " + std::to_string(d.eigenvalues.size()) +
-                          " modes", "give one value, or one per mode");
-  m.W0_offset = r.string("model.W0_offset", "none", {"none", "nonaligned"});
-  m.W0_offset_scale = r.number("model.W0_offset_scale", 0.1, {});
-  m.b0 = r.string("model.b0", "zero", {"zero", "nonaligned"});
-  m.b0_scale = r.number("model.b0_scale", 0.5, {});
+  m.kind = r.string("model.kind", "one_layer",
+                    {"one_layer", "two_layer_symmetric", "two_layer", "deep_linear", "deep_residual"});
+  read_model(r, c);
 
   // [training]
   auto& t = c.training;
@@ -186,6 +278,32 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   return parse_config(ss.str(), path, overrides);
 }
 
+toml::table Config::model_table() const {
+  // Only the keys this kind reads, so that the resolved config loads again.
+  toml::table t{{"kind", model.kind}, {"W0_offset", model.W0_offset}, {"W0_offset_scale", model.W0_offset_scale}};
+  const std::string& k = model.kind;
+  if (k == "two_layer") {
+    t.insert("a", to_array(model.a));
+    t.insert("b", to_array(model.b));
+  } else if (k == "deep_residual") {
+    t.insert("v", to_array(model.v));
+  } else {
+    t.insert("Q", to_array(model.Q));
+  }
+  if (k == "deep_linear" || k == "deep_residual") {
+    if (model.infinite_depth) t.insert("depth", "infinite");
+    else t.insert("depth", model.depth);
+  }
+  if (k == "deep_linear") t.insert("tied", model.tied);
+  if (k == "two_layer_symmetric" || k == "two_layer" || (k == "deep_linear" && !model.tied && !model.infinite_depth))
+    t.insert("hidden", model.hidden);
+  if (k == "one_layer") {
+    t.insert("b0", model.b0);
+    t.insert("b0_scale", model.b0_scale);
+  }
+  return t;
+}
+
 toml::table Config::to_toml() const {
   toml::table data_t;
   if (!data.eigenvalues.empty()) {
@@ -213,12 +331,7 @@ toml::table Config::to_toml() const {
   if (!data.mean.empty()) data_t.insert("mean", to_array(data.mean));
   return toml::table{
       {"data", data_t},
-      {"model", toml::table{{"kind", model.kind},
-                            {"Q", to_array(model.Q)},
-                            {"W0_offset", model.W0_offset},
-                            {"W0_offset_scale", model.W0_offset_scale},
-                            {"b0", model.b0},
-                            {"b0_scale", model.b0_scale}}},
+      {"model", model_table()},
       {"training", toml::table{{"eta", training.eta}, {"tau", to_array(training.tau)}}},
       {"sampling", toml::table{{"sigma_min", sampling.sigma_min}, {"sigma_max", sampling.sigma_max}}},
       {"run", toml::table{{"method", run.method},

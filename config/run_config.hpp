@@ -27,11 +27,18 @@ struct DataConfig {
 };
 
 struct ModelConfig {
+  // one_layer | two_layer_symmetric | two_layer | deep_linear | deep_residual (THEORY §3, §5, §6)
   std::string kind = "one_layer";
-  std::vector<double> Q{0.1};       // scalar (all modes) or one per mode
-  std::string W0_offset = "none";   // none | nonaligned (THEORY 13.2 matrix added to U diag(Q) U^T)
+  std::vector<double> Q{0.1};       // end-to-end w(0): scalar (all modes) or one per mode (not two_layer/residual)
+  std::vector<double> a, b;         // two_layer: per-layer values (W₁ = R diag(a) Uᵀ, W₂ = U diag(b) Rᵀ)
+  std::vector<double> v{0.0};       // deep_residual: V_ℓ(0) = U diag(v) Uᵀ
+  int depth = 1;                    // L (deep kinds; 2 for the two-layer kinds, 1 for one_layer)
+  bool infinite_depth = false;      // deep_linear with depth = "infinite" (6.7)
+  bool tied = false;                // deep_linear: one shared matrix (κ = L²)
+  int hidden = 0;                   // hidden width h >= d (two-layer kinds, untied deep); 0: h = d
+  std::string W0_offset = "none";   // none | nonaligned (THEORY 13.2 matrix added to W(0), or to every layer)
   double W0_offset_scale = 0.1;
-  std::string b0 = "zero";          // zero | nonaligned (13.2 vector)
+  std::string b0 = "zero";          // one_layer: zero | nonaligned (13.2 vector)
   double b0_scale = 0.5;
 };
 
@@ -99,6 +106,7 @@ struct Config {
   OutputConfig output;
 
   [[nodiscard]] toml::table to_toml() const;
+  [[nodiscard]] toml::table model_table() const;  // the [model] block of to_toml (keys of this kind only)
 };
 
 // Parses a config file; `overrides` are --set assignments applied before validation.

@@ -61,6 +61,11 @@ const toml::node* TomlReader::find(const std::string& path) const {
 
 bool TomlReader::has(const std::string& path) const { return find(path) != nullptr; }
 
+bool TomlReader::string_if(const std::string& path) const {
+  const toml::node* n = find(path);
+  return n && n->is_string();
+}
+
 std::string TomlReader::where(const std::string& path) const {
   const toml::node* n = find(path);
   std::ostringstream s;

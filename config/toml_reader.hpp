@@ -29,6 +29,7 @@ class TomlReader {
 
   [[nodiscard]] const std::string& file() const { return file_; }
   [[nodiscard]] bool has(const std::string& path) const;  // "training.eta"
+  [[nodiscard]] bool string_if(const std::string& path) const;  // the key exists and holds a string
 
   double number(const std::string& path, std::optional<double> fallback, const Range& range = {});
   long long integer(const std::string& path, std::optional<long long> fallback, const Range& range = {});

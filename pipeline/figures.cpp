@@ -46,6 +46,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
   const auto& p = r.problem;
   const int d = p.data.dim();
   const std::string modes_range = fmt::format("[k=2:{}]", d + 1);
+  const std::string kind_title = r.summary.contains("model") ? r.summary["model"]["description"].get<std::string>() : "";
   std::vector<std::string> scripts;
 
   // (A) weights per mode at each requested σ.
@@ -54,7 +55,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     write_wide(dir / (stem + "_closed.dat"), r.tau, weights_closed[i]);
     write_wide(dir / (stem + "_numeric.dat"), r.tau, weights_numeric[i]);
     std::ostringstream gp;
-    gp << header(stem + ".png") << fmt::format("set title 'One-layer weights u_k^T W u_k at {{/Symbol s}} = {:g} (3.4)'\n", weight_sigma[i])
+    gp << header(stem + ".png") << fmt::format("set title '{} weights u_k^T W u_k at {{/Symbol s}} = {:g}'\n", kind_title, weight_sigma[i])
        << "set logscale x\nset format x '10^{%T}'\nset xlabel 'training time {/Symbol t}'\nset ylabel 'weight w_k'\n"
        << "plot for " << modes_range << " '" << stem << "_closed.dat' using 1:k with lines lw 2 palette frac (k-2.0)/"
        << std::max(1, d - 1) << " notitle, \\\n     for " << modes_range << " '" << stem
@@ -64,20 +65,22 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
   }
 
   // (B) generated variance per mode.
-  if (r.closed_form || r.numeric) {
-    const auto& main = r.closed_form ? *r.closed_form : *r.numeric;
+  if (r.closed_form || r.quadrature || r.numeric) {
+    const auto& main = r.closed_form ? *r.closed_form : r.quadrature ? *r.quadrature : *r.numeric;
+    const std::string main_title = r.closed_form ? "closed form" : r.quadrature ? "quadrature (4.4)" : "numeric";
+    const bool overlay = r.numeric && (r.closed_form || r.quadrature);
     write_wide(dir / "variance_main.dat", r.tau, main.variance);
-    if (r.numeric && r.closed_form) write_wide(dir / "variance_numeric.dat", r.tau, r.numeric->variance);
+    if (overlay) write_wide(dir / "variance_numeric.dat", r.tau, r.numeric->variance);
     std::ostringstream targets;
     for (int k = 0; k < d; ++k) targets << p.data.eigenvalues(k) << "\n";
     write_text_atomically(dir / "targets.dat", targets.str());
     std::ostringstream gp;
-    gp << header("variance.png") << "set title 'Generated variance per mode {/Symbol l}~_k({/Symbol t}) (4.6)'\n"
+    gp << header("variance.png") << "set title '" << kind_title << ": generated variance {/Symbol l}~_k({/Symbol t})'\n"
        << "set logscale xy\nset format x '10^{%T}'\nset format y '10^{%T}'\nset xlabel 'training time {/Symbol t}'\n"
        << "set ylabel 'variance'\n"
        << "plot for " << modes_range << " 'variance_main.dat' using 1:k with lines lw 2 palette frac (k-2.0)/"
-       << std::max(1, d - 1) << " title (k==2 ? '" << (r.closed_form ? "closed form" : "numeric") << "' : '')";
-    if (r.numeric && r.closed_form)
+       << std::max(1, d - 1) << " title (k==2 ? '" << main_title << "' : '')";
+    if (overlay)
       gp << ", \\\n     for " << modes_range
          << " 'variance_numeric.dat' using 1:k every 5 with points pt 6 ps 0.6 lc rgb '#555555' title (k==2 ? 'numeric nested' : '')";
     gp << ", \\\n     for [i=0:" << d - 1 << "] 'targets.dat' every ::i::i using (" << r.tau.back()
@@ -88,7 +91,9 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
 
   // (C) emergence time vs λ with fits.
   const auto& fit_all = r.summary.contains("fits") ? r.summary["fits"] : nlohmann::json();
-  const std::string method = r.summary["emergence"].contains("closed_form") ? "closed_form" : "numeric";
+  const std::string method = r.summary["emergence"].contains("closed_form") ? "closed_form"
+                             : r.summary["emergence"].contains("quadrature") ? "quadrature"
+                                                                              : "numeric";
   if (r.summary["emergence"].contains(method)) {
     std::ostringstream rising, decaying, gray;
     for (const auto& m : r.summary["emergence"][method]) {

@@ -5,6 +5,7 @@
 #include "common/errors.hpp"
 #include "models/data_files.hpp"
 #include "models/data_sources.hpp"
+#include "models/deep_linear.hpp"
 #include "models/splitmix64.hpp"
 
 namespace specbias::pipeline {
@@ -60,24 +61,67 @@ DataMoments build_data(const config::Config& c) {
   return m;
 }
 
-models::OneLayerProblem build_one_layer(const config::Config& c, DataMoments data) {
-  models::OneLayerProblem p;
+models::DenoiserProblem build_problem(const config::Config& c, DataMoments data) {
+  models::DenoiserProblem p;
   const auto d = data.dim();
-  const auto& Q = c.model.Q;
-  if (Q.size() != 1 && static_cast<Eigen::Index>(Q.size()) != d)
-    throw ConfigError(c.source + ": [model] Q: has " + std::to_string(Q.size()) + " entries for " + std::to_string(d) +
-                      " modes; give one value, or one per mode");
-  p.Q = Q.size() == 1 ? Eigen::VectorXd::Constant(d, Q[0]) : to_vector(Q);
-  p.W0_offset = c.model.W0_offset == "nonaligned" ? models::nonaligned_matrix(d, d, c.model.W0_offset_scale)
-                                                  : Eigen::MatrixXd::Zero(d, d);
-  p.b0 = c.model.b0 == "nonaligned" ? models::nonaligned_vector(d, c.model.b0_scale) : Eigen::VectorXd::Zero(d);
+  const auto& m = c.model;
+  auto per_mode = [&](const std::vector<double>& v, const char* key) -> Eigen::VectorXd {
+    if (v.size() != 1 && static_cast<Eigen::Index>(v.size()) != d)
+      throw ConfigError(c.source + ": [model] " + key + ": has " + std::to_string(v.size()) + " entries for " +
+                        std::to_string(d) + " modes; give one value, or one per mode");
+    return v.size() == 1 ? Eigen::VectorXd::Constant(d, v[0]) : to_vector(v);
+  };
+  p.model.kind = models::parse_model_kind(m.kind);
+  p.model.depth = m.infinite_depth ? 1 : m.depth;  // the infinite-depth mobility does not use L
+  p.model.infinite_depth = m.infinite_depth;
+  p.model.tied = m.tied;
+  p.model.hidden = m.hidden;
+  if (p.model.hidden != 0 && p.model.hidden < d)
+    throw ConfigError(c.source + ": [model] hidden: hidden width " + std::to_string(p.model.hidden) +
+                      " is smaller than the data dimension d = " + std::to_string(d) +
+                      "; the aligned start needs hidden >= d (or 0 for hidden = d)");
+  switch (p.model.kind) {
+    case models::ModelKind::two_layer:
+      p.a = per_mode(m.a, "a");
+      p.b = per_mode(m.b, "b");
+      p.Q = p.a.cwiseProduct(p.b);
+      break;
+    case models::ModelKind::deep_residual:
+      p.v = per_mode(m.v, "v");
+      p.Q = p.v.unaryExpr([L = m.depth](double v) { return models::deep::residual_initial_weight(v, L); });
+      break;
+    default: p.Q = per_mode(m.Q, "Q");
+  }
+  const bool nonaligned = m.W0_offset == "nonaligned";
+  if (p.factorised()) {
+    p.model.layer_offset_scale = nonaligned ? m.W0_offset_scale : 0.0;
+    p.W0_offset = Eigen::MatrixXd::Zero(d, d);
+    p.b0 = Eigen::VectorXd::Zero(d);
+  } else {
+    p.W0_offset = nonaligned ? models::nonaligned_matrix(d, d, m.W0_offset_scale) : Eigen::MatrixXd::Zero(d, d);
+    p.b0 = m.b0 == "nonaligned" ? models::nonaligned_vector(d, m.b0_scale) : Eigen::VectorXd::Zero(d);
+  }
   p.eta = c.training.eta;
   p.range = {c.sampling.sigma_min, c.sampling.sigma_max};
   p.data = std::move(data);
+  try {
+    p.validate();
+  } catch (const std::invalid_argument& e) {
+    throw ConfigError(c.source + ": [model]: " + e.what());
+  }
   return p;
 }
 
-bool use_full_matrix(const config::Config& c, const models::OneLayerProblem& p) {
+bool use_full_matrix(const config::Config& c, const models::DenoiserProblem& p) {
+  if (p.model.infinite_depth) {
+    if (c.run.numeric_path == "full_matrix")
+      throw ConfigError(c.source + ": [run] numeric_path: an infinitely deep network (depth = \"infinite\") has no "
+                        "full-matrix form; use \"modewise\" or \"auto\"");
+    if (!p.aligned())
+      throw ConfigError(c.source + ": [data] mean: an infinitely deep network is solved per mode only, which needs "
+                        "zero-mean data");
+    return false;
+  }
   if (c.run.numeric_path == "full_matrix") return true;
   if (c.run.numeric_path == "modewise") {
     if (!p.aligned())
@@ -89,13 +133,26 @@ bool use_full_matrix(const config::Config& c, const models::OneLayerProblem& p) 
   return !p.aligned();
 }
 
-models::NestedOptions build_nested_options(const config::Config& c, bool full_matrix) {
+std::string resolved_outer(const config::Config& c, const models::DenoiserProblem& p, bool full_matrix) {
+  if (c.solver.outer != "auto") return c.solver.outer;
+  if (!full_matrix) return "bsimp";
+  return p.factorised() ? "dopri5" : "exponential";
+}
+
+models::NestedOptions build_nested_options(const config::Config& c, const models::DenoiserProblem& p, bool full_matrix) {
   models::NestedOptions o;
-  const std::string outer = c.solver.outer == "auto" ? (full_matrix ? "exponential" : "bsimp") : c.solver.outer;
+  const std::string outer = resolved_outer(c, p, full_matrix);
   o.outer = models::parse_outer_method(outer);
-  if (full_matrix && (o.outer == models::OuterMethod::bsimp || o.outer == models::OuterMethod::msbdf))
-    throw ConfigError(c.source + ": [solver] outer: \"" + outer +
-                      "\" works per mode only; the full-matrix path needs \"exponential\" or \"dopri5\"");
+  if (full_matrix && (o.outer == models::OuterMethod::bsimp || o.outer == models::OuterMethod::msbdf ||
+                      o.outer == models::OuterMethod::solution))
+    throw ConfigError(c.source + ": [solver] outer: \"" + outer + "\" works per mode only; the full-matrix path needs " +
+                      (p.factorised() ? "\"dopri5\"" : "\"exponential\" or \"dopri5\""));
+  if (full_matrix && p.factorised() && o.outer == models::OuterMethod::exponential)
+    throw ConfigError(c.source + ": [solver] outer: \"exponential\" is exact only for the one-layer model; the "
+                      "full-matrix flow of kind = \"" + c.model.kind + "\" is nonlinear, use \"dopri5\" or \"auto\"");
+  if (!full_matrix && o.outer == models::OuterMethod::exponential && p.data.dim() > 0 && !p.mobility(0).linear())
+    throw ConfigError(c.source + ": [solver] outer: \"exponential\" is exact only for linear per-mode flows (one "
+                      "layer); kind = \"" + c.model.kind + "\" needs \"bsimp\", \"msbdf\", \"solution\" or \"dopri5\"");
   o.panels = c.solver.panels;
   o.points_per_panel = c.solver.points_per_panel;
   o.outer_ode.rtol = c.solver.outer_rtol;

@@ -44,8 +44,9 @@ json fit_to_json(const std::optional<analysis::PowerLawFit>& f) {
 
 // Emergence per mode (11.1): continuous root-finding when v(τ) can be evaluated anywhere (closed form),
 // otherwise the sampled estimator on the τ grid.
-std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c, const models::OneLayerProblem& p,
+std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c, const models::DenoiserProblem& p,
                                                         const models::GeneratedTrajectory& traj, bool continuous) {
+  // (4.7) is the τ = 0 variance of every family: at τ = 0 the end-to-end weight is Q at every σ.
   const auto criterion = parse_criterion(c.analysis.criterion);
   std::vector<analysis::ModeEmergence> out;
   const double tau_lo = [&] {
@@ -54,6 +55,7 @@ std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c,
     return 1e-12;
   }();
   const double tau_hi = traj.tau.back();
+  const auto closed = continuous ? models::closed_form_variance(p) : std::function<double(int, double)>();
   for (int k = 0; k < p.data.dim(); ++k) {
     const double lambda = p.data.eigenvalues(k);
     analysis::ModeEmergence m;
@@ -73,7 +75,7 @@ std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c,
     std::optional<analysis::Emergence> e;
     if (continuous) {
       e = analysis::first_crossing_continuous(
-          [&](double tau) { return models::one_layer_generated_variance(lambda, p.Q(k), p.eta, tau, p.range); }, m.v0,
+          [&](double tau) { return closed(k, tau); }, m.v0,
           m.v_target, criterion, tau_lo, tau_hi, c.analysis.points_per_decade);
     } else {
       std::vector<double> col(traj.tau.size());
@@ -84,6 +86,35 @@ std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c,
     out.push_back(m);
   }
   return out;
+}
+
+std::string model_description(const models::DenoiserProblem& p) {
+  const auto& m = p.model;
+  switch (m.kind) {
+    case models::ModelKind::one_layer: return "one-layer W x + b (3.1)";
+    case models::ModelKind::two_layer_symmetric:
+      return fmt::format("symmetric two-layer P P^T, hidden width {} (5.1)", p.hidden());
+    case models::ModelKind::two_layer: return fmt::format("two-layer W2 W1, hidden width {} (6.1)", p.hidden());
+    case models::ModelKind::deep_linear:
+      if (m.infinite_depth) return "deep linear, infinite depth (6.7)";
+      return fmt::format("deep linear, depth {}, {} (6.5)", m.depth,
+                         m.tied ? "tied (kappa = L^2)" : fmt::format("untied (kappa = L), hidden width {}", p.hidden()));
+    case models::ModelKind::deep_residual: return fmt::format("deep residual I + V, depth {} (6.8)", m.depth);
+  }
+  return "?";
+}
+
+json model_json(const models::DenoiserProblem& p) {
+  const auto& m = p.model;
+  json j{{"kind", models::to_string(m.kind)},
+         {"depth", m.infinite_depth ? json("infinite") : json(m.depth)},
+         {"aligned", p.aligned()},
+         {"description", model_description(p)}};
+  if (p.factorised()) j["hidden"] = p.hidden();
+  if (m.kind == models::ModelKind::deep_linear) j["tied"] = m.tied;
+  const models::ModeMobility mob = p.mobility(0);
+  j["mobility"] = {{"kappa", mob.kappa}, {"beta", mob.beta}};
+  return j;
 }
 
 json emergence_json(const std::vector<analysis::ModeEmergence>& modes) {
@@ -105,6 +136,50 @@ json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
   return {{"rising", fit_to_json(fits.rising)}, {"decaying", fit_to_json(fits.decaying)}};
 }
 
+// Weight emergence (Fig. 2A/D; (5.4)): first passage (11.1) of w_k(σ, τ) from w_k(0) = Q_k to w*_k = λ_k/(λ_k+σ²)
+// with the configured criterion; continuous on the closed/implicit solution when every mode has one, sampled on the
+// τ grid of the numeric weights otherwise. Modes starting at 0 (a fixed point: they never learn), at w*, or with a
+// non-positive start under a geometric/harmonic criterion have no emergence time.
+json weight_emergence_json(const config::Config& c, const models::DenoiserProblem& p, double sigma,
+                           const Eigen::MatrixXd& w_closed, const Eigen::MatrixXd& w_numeric, const std::vector<double>& tau) {
+  const auto criterion = parse_criterion(c.analysis.criterion);
+  const bool continuous = p.aligned() && w_closed.allFinite();
+  std::vector<analysis::ModeEmergence> modes;
+  double tau_lo = 1e-12;
+  for (double t : tau)
+    if (t > 0) {
+      tau_lo = t;
+      break;
+    }
+  for (int k = 0; k < p.data.dim(); ++k) {
+    const double lambda = p.data.eigenvalues(k);
+    analysis::ModeEmergence m{k, lambda, p.Q(k), lambda / (lambda + sigma * sigma), std::nullopt, false, false};
+    m.rising = m.v_target > m.v0;
+    const bool positive_needed = c.analysis.criterion != "arithmetic";
+    if (lambda > 0 && m.v0 != m.v_target && (!positive_needed || m.v0 > 0) && tau.back() > tau_lo) {
+      std::optional<analysis::Emergence> e;
+      if (continuous) {
+        const models::ModeMobility mob = p.mobility(k);
+        e = analysis::first_crossing_continuous(
+            [&](double t) { return models::mode_weight_solution(mob, p.Q(k), lambda, sigma, p.eta, t); }, m.v0,
+            m.v_target, criterion, tau_lo, tau.back(), c.analysis.points_per_decade);
+      } else {
+        std::vector<double> col(tau.size());
+        for (size_t j = 0; j < tau.size(); ++j) col[j] = w_numeric(static_cast<Eigen::Index>(j), k);
+        if (tau.front() == 0.0) e = analysis::first_crossing_sampled(tau, col, m.v_target, criterion, 0.0);
+      }
+      if (e) m.tau_star = e->tau;
+    }
+    modes.push_back(m);
+  }
+  json arr = json::array();
+  for (const auto& m : modes)
+    arr.push_back({{"mode", m.mode}, {"lambda", m.lambda}, {"w0", m.v0}, {"w_target", m.v_target},
+                   {"tau_star", m.tau_star ? json(*m.tau_star) : json(nullptr)},
+                   {"branch", m.rising ? "rising" : "decaying"}});
+  return {{"sigma", sigma}, {"method", continuous ? "closed_form" : "numeric"}, {"modes", arr}, {"fits", fits_json(modes)}};
+}
+
 std::pair<double, double> max_errors(const Eigen::MatrixXd& a, const Eigen::MatrixXd& ref) {
   const Eigen::ArrayXXd diff = (a - ref).array().abs();
   return {diff.maxCoeff(), (diff / ref.array().abs().max(1e-300)).maxCoeff()};
@@ -112,7 +187,7 @@ std::pair<double, double> max_errors(const Eigen::MatrixXd& a, const Eigen::Matr
 
 // KL(generated || data) per τ: per-mode (10.2) for aligned trajectories, full (10.1) from the eigenbasis
 // covariance when the full-matrix path provides it.
-std::vector<double> kl_series(const models::OneLayerProblem& p, const models::GeneratedTrajectory& t) {
+std::vector<double> kl_series(const models::DenoiserProblem& p, const models::GeneratedTrajectory& t) {
   std::vector<double> kl(t.tau.size(), std::numeric_limits<double>::quiet_NaN());
   const Eigen::VectorXd m_data = p.data.mean_in_eigenbasis();
   const bool positive = (p.data.eigenvalues.array() > 0).all();
@@ -138,11 +213,12 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   using clock = std::chrono::steady_clock;
   SimulationResult r;
   r.tau = c.training.tau;
-  r.problem = build_one_layer(c, build_data(c));
+  r.problem = build_problem(c, build_data(c));
   const auto& p = r.problem;
   log(fmt::format("data: {} (d = {}, lambda in [{:.3g}, {:.3g}], {})", p.data.description, p.data.dim(),
                   p.data.eigenvalues.minCoeff(), p.data.eigenvalues.maxCoeff(),
                   p.data.centred() ? "zero mean" : "non-zero mean"));
+  log("model: " + model_description(p));
   const bool full = use_full_matrix(c, p);
   if (full && c.run.method != "closed_form" && p.data.dim() > 256)
     throw ConfigError(c.source + ": the full-matrix numeric path (non-aligned start or non-zero mean) is limited to "
@@ -150,36 +226,49 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
                       "; centre the data ([data] center = true), use an aligned start, or reduce the dimension");
   r.numeric_path = full ? "full_matrix" : "modewise";
   const bool want_closed = c.run.method != "numeric", want_numeric = c.run.method != "closed_form";
+  const bool closed_exists = models::has_closed_form_variance(p);
+  const std::string closed_label = p.model.kind == models::ModelKind::one_layer ? "(4.9)" : "(5.5)";
   json timings, validation = json::object();
 
   if (want_closed && p.aligned()) {
-    const auto t0 = clock::now();
-    r.closed_form = models::closed_form_trajectory(p, r.tau);
-    timings["closed_form_s"] = std::chrono::duration<double>(clock::now() - t0).count();
-    log(fmt::format("closed form (4.9): {} tau x {} modes in {:.3f} s", r.tau.size(), p.data.dim(),
-                    timings["closed_form_s"].get<double>()));
+    if (closed_exists) {
+      const auto t0 = clock::now();
+      r.closed_form = models::closed_form_trajectory(p, r.tau);
+      timings["closed_form_s"] = std::chrono::duration<double>(clock::now() - t0).count();
+      log(fmt::format("closed form {}: {} tau x {} modes in {:.3f} s", closed_label, r.tau.size(), p.data.dim(),
+                      timings["closed_form_s"].get<double>()));
+    } else if (!c.run.quadrature && !want_numeric) {
+      throw ConfigError(c.source + ": [run] method: \"closed_form\" with kind = \"" + c.model.kind +
+                        "\" has no closed form for the generated variance; its semi-analytic path is the quadrature "
+                        "(4.4) of the per-mode solutions: set run.quadrature = true, or method = \"numeric\"/\"both\"");
+    }
     if (c.run.quadrature) {
       const auto t1 = clock::now();
       solver::QuadratureOptions qo;
       qo.rel_tol = c.solver.quadrature_rtol;
       r.quadrature = models::quadrature_trajectory(p, r.tau, qo);
       timings["quadrature_s"] = std::chrono::duration<double>(clock::now() - t1).count();
-      const auto [abs_err, rel_err] = max_errors(r.quadrature->variance, r.closed_form->variance);
-      validation["quadrature_vs_closed_form"] = {{"max_abs", abs_err}, {"max_rel", rel_err},
-                                                 {"tolerance_rel", c.validation.quadrature_rel},
-                                                 {"evaluations", r.quadrature->quadrature_evaluations}};
-      log(fmt::format("adaptive quadrature (4.4): max rel error vs closed form {:.2e} in {:.3f} s", rel_err,
-                      timings["quadrature_s"].get<double>()));
+      if (r.closed_form) {
+        const auto [abs_err, rel_err] = max_errors(r.quadrature->variance, r.closed_form->variance);
+        validation["quadrature_vs_closed_form"] = {{"max_abs", abs_err}, {"max_rel", rel_err},
+                                                   {"tolerance_rel", c.validation.quadrature_rel},
+                                                   {"evaluations", r.quadrature->quadrature_evaluations}};
+        log(fmt::format("adaptive quadrature (4.4): max rel error vs closed form {:.2e} in {:.3f} s", rel_err,
+                        timings["quadrature_s"].get<double>()));
+      } else {
+        log(fmt::format("adaptive quadrature (4.4) of the per-mode solutions: {} tau x {} modes in {:.3f} s",
+                        r.tau.size(), p.data.dim(), timings["quadrature_s"].get<double>()));
+      }
     }
   } else if (want_closed && !want_numeric) {
     throw ConfigError(c.source + ": [run] method: \"closed_form\" needs an aligned start (W0_offset = \"none\", "
                       "b0 = \"zero\") and zero-mean data; this problem has no closed form, use \"numeric\" or \"both\"");
   } else if (want_closed) {
-    log("closed form (4.6) needs an aligned start and zero-mean data: only the numeric path runs");
+    log("closed forms need an aligned start and zero-mean data: only the numeric path runs");
   }
 
   if (want_numeric) {
-    models::NestedOptions o = build_nested_options(c, full);
+    models::NestedOptions o = build_nested_options(c, p, full);
     std::size_t last_pct = 0;
     o.progress = [&](std::size_t done, std::size_t total) {
       const std::size_t pct = 100 * done / total;
@@ -193,13 +282,15 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
                     models::to_string(o.outer), o.panels * o.points_per_panel));
     r.numeric = full ? models::nested_full_matrix(p, r.tau, o) : models::nested_modewise(p, r.tau, o);
     timings["numeric_s"] = std::chrono::duration<double>(clock::now() - t0).count();
-    if (r.closed_form) {
-      const auto [abs_err, rel_err] = max_errors(r.numeric->variance, r.closed_form->variance);
-      validation["numeric_vs_closed_form"] = {
+    const models::GeneratedTrajectory* ref = r.closed_form ? &*r.closed_form : r.quadrature ? &*r.quadrature : nullptr;
+    if (ref) {
+      const std::string name = r.closed_form ? "closed form" : "quadrature (4.4)";
+      const auto [abs_err, rel_err] = max_errors(r.numeric->variance, ref->variance);
+      validation[r.closed_form ? "numeric_vs_closed_form" : "numeric_vs_quadrature"] = {
           {"max_abs", abs_err},
           {"max_rel", rel_err},
           {"tolerance_rel", full ? c.validation.pf_transition_rel : c.validation.nested_rel}};
-      log(fmt::format("numeric vs closed form: max rel error {:.2e} ({:.2f} s)", rel_err,
+      log(fmt::format("numeric vs {}: max rel error {:.2e} ({:.2f} s)", name, rel_err,
                       timings["numeric_s"].get<double>()));
     } else {
       log(fmt::format("numeric path done in {:.2f} s", timings["numeric_s"].get<double>()));
@@ -221,6 +312,13 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
     emergence["closed_form"] = emergence_json(primary);
     fits["closed_form"] = fits_json(primary);
   }
+  if (r.quadrature && !r.closed_form) {
+    // No closed form: the semi-analytic quadrature is the reference, with the sampled estimator on the τ grid.
+    const auto modes = emergence_per_mode(c, p, *r.quadrature, false);
+    emergence["quadrature"] = emergence_json(modes);
+    fits["quadrature"] = fits_json(modes);
+    if (primary.empty()) primary = modes;
+  }
   if (r.numeric) {
     const auto modes = emergence_per_mode(c, p, *r.numeric, false);
     emergence["numeric"] = emergence_json(modes);
@@ -241,7 +339,11 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   summary["modes"] = modes;
   summary["emergence"] = emergence;
   summary["fits"] = fits;
-  summary["fit"] = fits.contains("closed_form") ? fits["closed_form"] : (fits.contains("numeric") ? fits["numeric"] : json());
+  summary["fit"] = fits.contains("closed_form") ? fits["closed_form"]
+                  : fits.contains("quadrature") ? fits["quadrature"]
+                  : fits.contains("numeric")    ? fits["numeric"]
+                                                : json();
+  summary["model"] = model_json(p);
   summary["validation"] = validation;
   summary["timings"] = timings;
   if (r.numeric) {
@@ -312,18 +414,18 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     write_npy(out / "lambda.npy", Eigen::VectorXd(p.data.eigenvalues));
     if (r.closed_form) write_npy(out / "variance_closed_form.npy", r.closed_form->variance);
     if (r.numeric) write_npy(out / "variance_numeric.npy", r.numeric->variance);
+    if (r.quadrature) write_npy(out / "variance_quadrature.npy", r.quadrature->variance);
   }
 
   // Weights per mode at the requested σ (Fig. 2A): closed form and numeric outer flow.
-  const models::NestedOptions wopt = build_nested_options(c, use_full_matrix(c, p));
+  const models::NestedOptions wopt = build_nested_options(c, p, use_full_matrix(c, p));
   std::vector<Eigen::MatrixXd> w_closed, w_numeric;
   write_file_atomically(out / "weights.csv", [&](std::ostream& os) {
     os << "sigma,tau,mode,lambda,weight_closed_form,weight_numeric\n";
     os.precision(17);
     for (double sigma : c.analysis.weight_sigma) {
-      // (3.2) covers zero-mean data only; with μ ≠ 0 the closed-form column is NaN.
-      w_closed.push_back(p.data.centred() ? models::weight_trajectory_closed_form(p, sigma, r.tau)
-                                          : Eigen::MatrixXd::Constant(static_cast<Eigen::Index>(r.tau.size()), d, NAN));
+      // NaN where no formula covers the start (μ ≠ 0, or a non-aligned factorised start).
+      w_closed.push_back(models::weight_trajectory_closed_form(p, sigma, r.tau));
       w_numeric.push_back(models::weight_trajectory_numeric(p, sigma, r.tau, wopt));
       for (size_t j = 0; j < r.tau.size(); ++j)
         for (int k = 0; k < d; ++k)
@@ -332,10 +434,16 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
              << "\n";
     }
   });
-  if (p.data.centred()) {
+  json weight_emergence = json::array();
+  for (size_t i = 0; i < w_closed.size(); ++i)
+    weight_emergence.push_back(weight_emergence_json(c, p, c.analysis.weight_sigma[i], w_closed[i], w_numeric[i], r.tau));
+  r.summary["weight_emergence"] = weight_emergence;
+  bool any_closed_weight = false;
+  for (const auto& w : w_closed) any_closed_weight = any_closed_weight || w.allFinite();
+  if (any_closed_weight) {
     double weight_err = 0.0;
     for (size_t i = 0; i < w_closed.size(); ++i)
-      weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
+      if (w_closed[i].allFinite()) weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
     r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
                                                                  {"tolerance_abs", c.validation.weights_abs}};
     logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",

@@ -8,12 +8,12 @@
 #include <nlohmann/json.hpp>
 
 #include "config/run_config.hpp"
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 
 namespace specbias::pipeline {
 
 struct SimulationResult {
-  models::OneLayerProblem problem;
+  models::DenoiserProblem problem;
   std::vector<double> tau;
   std::optional<models::GeneratedTrajectory> closed_form, quadrature, numeric;
   std::string numeric_path;  // "modewise" | "full_matrix"

@@ -157,3 +157,93 @@ TEST_CASE("config: missing, truncated or misshaped data files are DataErrors nam
   REQUIRE(m.dim() == 3);
   REQUIRE(m.eigenvalues(0) >= m.eigenvalues(1));
 }
+
+TEST_CASE("config: every model kind loads its keys and the resolved config round-trips", "[fast][config]") {
+  const std::vector<std::pair<std::string, std::string>> models{
+      {"kind = \"two_layer_symmetric\"\nQ = 0.5\nhidden = 5", "two_layer_symmetric"},
+      {"kind = \"two_layer\"\na = [0.3, 0.5, -0.2]\nb = 0.4\nhidden = 3", "two_layer"},
+      {"kind = \"deep_linear\"\ndepth = 4\ntied = true\nQ = 0.2", "deep_linear"},
+      {"kind = \"deep_linear\"\ndepth = 3\nQ = -0.2\nhidden = 6\nW0_offset = \"nonaligned\"", "deep_linear"},
+      {"kind = \"deep_linear\"\ndepth = \"infinite\"\nQ = 0.3", "deep_linear"},
+      {"kind = \"deep_residual\"\ndepth = 5\nv = -0.1", "deep_residual"}};
+  for (const auto& [block, kind] : models) {
+    INFO(block);
+    const auto c = parse_config(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", block), "kinds.toml");
+    REQUIRE(c.model.kind == kind);
+    std::ostringstream os;
+    os << c.to_toml();
+    const auto again = parse_config(os.str(), "resolved.toml");
+    REQUIRE(again.model.kind == kind);
+    REQUIRE(again.model.depth == c.model.depth);
+    REQUIRE(again.model.infinite_depth == c.model.infinite_depth);
+    REQUIRE(again.model.tied == c.model.tied);
+    REQUIRE(again.model.hidden == c.model.hidden);
+    REQUIRE(again.model.Q == c.model.Q);
+    REQUIRE(again.model.a == c.model.a);
+    REQUIRE(again.model.b == c.model.b);
+    REQUIRE(again.model.v == c.model.v);
+    // The problem builder turns every one into a valid DenoiserProblem with w(0) per mode.
+    const auto p = specbias::pipeline::build_problem(c, specbias::pipeline::build_data(c));
+    REQUIRE(p.Q.size() == 3);
+  }
+  const auto c = parse_config(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = \"infinite\"\nQ = 0.3"), "inf.toml");
+  REQUIRE(c.model.infinite_depth);
+}
+
+TEST_CASE("config: depth below 1 and bad depth strings are rejected with the allowed values", "[fast][config]") {
+  const auto deep = [](const std::string& depth) {
+    return replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = " + depth + "\nQ = 0.1");
+  };
+  require_error(deep("0"), {"bad.toml:5:", "[model] depth", "value 0", "[1, 100000]"});
+  require_error(deep("-3"), {"[model] depth", "value -3"});
+  require_error(deep("2.5"), {"[model] depth", "expected an integer"});
+  require_error(deep("\"infinit\""), {"[model] depth", "\"infinite\"", "did you mean \"infinite\""});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_residual\"\nv = 0.1"),
+                {"[model] depth", "missing required integer"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer_symmetric\"\ndepth = 3"),
+                {"[model] depth", "has depth 2", "deep_linear"});
+}
+
+TEST_CASE("config: a hidden width below d is rejected for the two-layer and deep models", "[fast][config]") {
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer_symmetric\"\nhidden = 2"),
+                {"bad.toml:5:", "[model] hidden", "hidden width 2 is smaller than the data dimension d = 3", "hidden >= d"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = 3\nhidden = 1"),
+                {"[model] hidden", "smaller than the data dimension"});
+  // Square-layer models have no hidden width to set.
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_residual\"\ndepth = 2\nhidden = 4"),
+                {"[model] hidden", "is not used by kind = \"deep_residual\"", "square"});
+  // With a data file the dimension is known only when the data is built: the builder reports it then.
+  specbias::test::TempDir tmp;
+  specbias::write_npy(tmp / "x.npy", Eigen::MatrixXd(Eigen::MatrixXd::Random(20, 4)));
+  auto text = replace(kMinimal, "eigenvalues = [1.0, 0.01, 10.0]", "file = \"" + (tmp / "x.npy").string() + "\"");
+  text = replace(text, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer\"\na = 0.3\nb = 0.3\nhidden = 3");
+  const auto c = parse_config(text, "file.toml");
+  REQUIRE_THROWS_WITH(specbias::pipeline::build_problem(c, specbias::pipeline::build_data(c)),
+                      Catch::Contains("file.toml") && Catch::Contains("[model] hidden") && Catch::Contains("d = 4"));
+}
+
+TEST_CASE("config: keys of another model kind are rejected by name", "[fast][config]") {
+  require_error(replace(kMinimal, "Q = 0.1", "Q = 0.1\ndepth = 3"), {"[model] depth", "kind = \"one_layer\" has depth 1"});
+  require_error(replace(kMinimal, "Q = 0.1", "Q = 0.1\nhidden = 4"), {"[model] hidden", "is not used by kind = \"one_layer\""});
+  require_error(replace(kMinimal, "Q = 0.1", "Q = 0.1\na = 0.2"), {"[model] a", "is not used by kind = \"one_layer\""});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer\"\nQ = 0.1\na = 1\nb = 1"),
+                {"[model] Q", "is not used by kind = \"two_layer\"", "give the layer values a and b"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer\"\na = 0.5"),
+                {"[model] b", "missing required number"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer_symmetric\"\nb0 = \"zero\""),
+                {"[model] b0", "only the one-layer model has a bias"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer_symmetric\"\ntied = true"),
+                {"[model] tied", "deep_linear option"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"", "kind = \"two_layers\""), {"[model] kind", "did you mean \"two_layer\""});
+}
+
+TEST_CASE("config: negative starts are rejected where W is PSD or the depth is even", "[fast][config]") {
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"two_layer_symmetric\"\nQ = [0.1, -0.2, 0.3]"),
+                {"[model] Q", "element 1", "positive semi-definite", "[0, 10]"});
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = 4\nQ = -0.1"),
+                {"[model] Q", "even depth"});
+  // Odd depth keeps the sign of a: allowed.
+  REQUIRE(parse_config(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = 3\nQ = -0.1"), "ok.toml").model.Q[0] == -0.1);
+  require_error(replace(kMinimal, "kind = \"one_layer\"\nQ = 0.1", "kind = \"deep_linear\"\ndepth = \"infinite\"\nQ = 0.1\nW0_offset = \"nonaligned\""),
+                {"[model] W0_offset", "no full-matrix form"});
+}

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "models/data_moments.hpp"
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 #include "models/pf_ode.hpp"
 #include "support/tolerances.hpp"
 
@@ -15,10 +15,10 @@ using namespace specbias::models;
 
 namespace {
 
-OneLayerProblem log_spaced_problem(int d, double Q, double top = 100.0, double bottom = 1e-3) {
+DenoiserProblem log_spaced_problem(int d, double Q, double top = 100.0, double bottom = 1e-3) {
   Eigen::VectorXd lambda(d);
   for (int k = 0; k < d; ++k) lambda(k) = top * std::pow(bottom / top, d == 1 ? 0.0 : double(k) / (d - 1));
-  OneLayerProblem p;
+  DenoiserProblem p;
   p.data = DataMoments::from_spectrum(lambda, Eigen::MatrixXd::Identity(d, d));
   p.Q = Eigen::VectorXd::Constant(d, Q);
   p.W0_offset = Eigen::MatrixXd::Zero(d, d);
@@ -49,7 +49,7 @@ TEST_CASE("one-layer: initial generated variance equals THEORY's quoted value (4
 
 TEST_CASE("one-layer: closed form (4.9) vs adaptive quadrature of (4.4)", "[fast][models]") {
   for (double Q : {0.0, 0.1, 0.5, 1.0}) {
-    const OneLayerProblem p = log_spaced_problem(12, Q);
+    const DenoiserProblem p = log_spaced_problem(12, Q);
     const auto closed = closed_form_trajectory(p, kTaus);
     const auto quad = quadrature_trajectory(p, kTaus);
     INFO("Q = " << Q);
@@ -67,7 +67,7 @@ TEST_CASE("one-layer: optimum weights give the noised-and-rescaled variance (4.5
 }
 
 TEST_CASE("one-layer: nested mode-wise path agrees with the closed form for every outer integrator", "[fast][models]") {
-  const OneLayerProblem p = log_spaced_problem(6, 0.1);
+  const DenoiserProblem p = log_spaced_problem(6, 0.1);
   const auto closed = closed_form_trajectory(p, kTaus);
   for (auto method : {OuterMethod::exponential, OuterMethod::bsimp}) {
     NestedOptions o;
@@ -81,7 +81,7 @@ TEST_CASE("one-layer: nested mode-wise path agrees with the closed form for ever
 TEST_CASE("one-layer: full-matrix PF transport agrees with the closed form on a rotated basis", "[fast][models]") {
   // A non-trivial eigenbasis (rotation) so that the full-matrix path really works with dense matrices.
   const int d = 4;
-  OneLayerProblem p = log_spaced_problem(d, 0.5, 10.0, 0.01);
+  DenoiserProblem p = log_spaced_problem(d, 0.5, 10.0, 0.01);
   Eigen::MatrixXd R = Eigen::MatrixXd::Identity(d, d);
   const double c = std::cos(0.3), s = std::sin(0.3);
   R(0, 0) = c; R(0, 1) = -s; R(1, 0) = s; R(1, 1) = c;

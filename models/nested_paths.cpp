@@ -1,11 +1,14 @@
-#include "models/one_layer_nested.hpp"
+#include "models/nested_paths.hpp"
 
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <type_traits>
+#include <memory>
 #include <variant>
 
+#include "models/two_layer.hpp"
 #include "solver/dense_integrator.hpp"
 #include "solver/gsl_integrator.hpp"
 #include "solver/linear_flow.hpp"
@@ -14,26 +17,20 @@
 
 namespace specbias::models {
 
-one_layer::Params OneLayerProblem::initial() const {
-  one_layer::Params p;
-  p.W = data.eigenvectors * Q.asDiagonal() * data.eigenvectors.transpose() + W0_offset;
-  p.b = b0;
-  return p;
-}
-
-bool OneLayerProblem::aligned() const { return W0_offset.isZero(0.0) && b0.isZero(0.0) && data.centred(); }
-
 OuterMethod parse_outer_method(const std::string& name) {
   if (name == "exponential") return OuterMethod::exponential;
+  if (name == "solution") return OuterMethod::solution;
   if (name == "bsimp") return OuterMethod::bsimp;
   if (name == "msbdf") return OuterMethod::msbdf;
   if (name == "dopri5") return OuterMethod::dopri5;
-  throw std::invalid_argument("unknown outer integrator '" + name + "' (allowed: exponential, bsimp, msbdf, dopri5)");
+  throw std::invalid_argument("unknown outer integrator '" + name +
+                              "' (allowed: exponential, solution, bsimp, msbdf, dopri5)");
 }
 
 std::string to_string(OuterMethod m) {
   switch (m) {
     case OuterMethod::exponential: return "exponential";
+    case OuterMethod::solution: return "solution";
     case OuterMethod::bsimp: return "bsimp";
     case OuterMethod::msbdf: return "msbdf";
     case OuterMethod::dopri5: return "dopri5";
@@ -49,39 +46,55 @@ std::string sigma_context(const char* what, double sigma) {
   return s.str();
 }
 
-// Per-mode outer flow at one σ node (aligned, zero mean): w_k obeys dw_k/dτ = −η ∂L/∂w_k (3.1) per mode.
+// Per-mode outer flow at one σ node (aligned start, zero mean): each mode's end-to-end weight obeys
+// dw_k/dτ = −η m_k(w) ∂L/∂w_k (mode_flow.hpp), with the family's mobility m_k from DenoiserProblem::mobility.
 class ModewiseFlow {
  public:
-  ModewiseFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) {
+  ModewiseFlow(const DenoiserProblem& p, double sigma, const NestedOptions& o) : sigma_(sigma), eta_(p.eta) {
     const auto d = p.data.dim();
     const double eta = p.eta;
+    lambda_ = p.data.eigenvalues;
+    Q_ = p.Q;
+    for (int k = 0; k < d; ++k) mobility_.push_back(p.mobility(k));
     solver::OdeOptions opt = o.outer_ode;
     opt.context = sigma_context("per-mode gradient flow", sigma);
     switch (o.outer) {
       case OuterMethod::exponential: {
-        // dw/dτ = −η(h w − g0) with h = ∂²L/∂w², g0 = −∂L/∂w at w = 0: read off the model's gradient.
+        // Linear flows only (β = 0): dw/dτ = −ηκ(h w − g0) with h = ∂²L/∂w², g0 = −∂L/∂w at w = 0.
         Eigen::VectorXd kappa(d), c(d);
         for (int k = 0; k < d; ++k) {
-          const double lambda = p.data.eigenvalues(k);
-          kappa(k) = eta * one_layer::mode_hessian(lambda, sigma);
-          c(k) = -eta * one_layer::mode_gradient(lambda, sigma, 0.0);
+          const auto& m = mobility_[static_cast<size_t>(k)];
+          if (!m.linear())
+            throw std::invalid_argument("outer integrator 'exponential' is exact only for linear per-mode flows "
+                                        "(one layer, depth 1); model '" + to_string(p.model.kind) +
+                                        "' needs 'solution', 'bsimp', 'msbdf' or 'dopri5' (set solver.outer)");
+          kappa(k) = eta * m.kappa * one_layer::mode_hessian(lambda_(k), sigma);
+          c(k) = -eta * m.kappa * one_layer::mode_gradient(lambda_(k), sigma, 0.0);
         }
         flow_ = solver::DiagonalLinearFlow(kappa, c, p.Q);
         break;
       }
+      case OuterMethod::solution:
+        for (int k = 0; k < d; ++k)
+          if (!has_mode_solution(mobility_[static_cast<size_t>(k)], p.Q(k)))
+            throw std::invalid_argument("outer integrator 'solution': mode " + std::to_string(k) +
+                                        " has no closed or implicit solution; use 'bsimp'");
+        flow_.emplace<Direct>();
+        break;
       case OuterMethod::bsimp:
       case OuterMethod::msbdf: {
         std::vector<solver::GslIntegrator> scalar;
         scalar.reserve(static_cast<size_t>(d));
         for (int k = 0; k < d; ++k) {
-          const double lambda = p.data.eigenvalues(k);
+          const double lambda = lambda_(k);
+          const ModeMobility m = mobility_[static_cast<size_t>(k)];
           scalar.emplace_back(
               o.outer == OuterMethod::bsimp ? solver::GslMethod::bsimp : solver::GslMethod::msbdf,
               [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
-                dw(0) = -eta * one_layer::mode_gradient(lambda, sigma, w(0));
+                dw(0) = mode_rhs(m, lambda, sigma, eta, w(0));
               },
-              [=](const Eigen::VectorXd&, double, Eigen::MatrixXd& J, Eigen::VectorXd& dfdt) {
-                J(0, 0) = -eta * one_layer::mode_hessian(lambda, sigma);
+              [=](const Eigen::VectorXd& w, double, Eigen::MatrixXd& J, Eigen::VectorXd& dfdt) {
+                J(0, 0) = mode_rhs_derivative(m, lambda, sigma, eta, w(0));
                 dfdt(0) = 0.0;
               },
               Eigen::VectorXd::Constant(1, p.Q(k)), 0.0, opt);
@@ -90,11 +103,12 @@ class ModewiseFlow {
         break;
       }
       case OuterMethod::dopri5: {
-        const Eigen::VectorXd lambda = p.data.eigenvalues;
+        const Eigen::VectorXd lambda = lambda_;
+        const std::vector<ModeMobility> mob = mobility_;
         flow_.emplace<solver::DenseIntegrator>(
             [=](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
               for (Eigen::Index k = 0; k < w.size(); ++k)
-                dw(k) = -eta * one_layer::mode_gradient(lambda(k), sigma, w(k));
+                dw(k) = mode_rhs(mob[static_cast<size_t>(k)], lambda(k), sigma, eta, w(k));
             },
             p.Q, 0.0, opt);
         break;
@@ -112,10 +126,15 @@ class ModewiseFlow {
       }
       return;
     }
+    if (std::holds_alternative<Direct>(flow_)) {
+      for (Eigen::Index k = 0; k < w_.size(); ++k)
+        w_(k) = mode_weight_solution(mobility_[static_cast<size_t>(k)], Q_(k), lambda_(k), sigma_, eta_, tau);
+      return;
+    }
     std::visit(
         [&](auto& flow) {
           using Flow = std::decay_t<decltype(flow)>;
-          if constexpr (!std::is_same_v<Flow, std::vector<solver::GslIntegrator>> && !std::is_same_v<Flow, std::monostate>) {
+          if constexpr (std::is_same_v<Flow, solver::DiagonalLinearFlow> || std::is_same_v<Flow, solver::DenseIntegrator>) {
             flow.advance_to(tau);
             w_ = flow.state();
           }
@@ -131,26 +150,51 @@ class ModewiseFlow {
     } else if (const auto* ode = std::get_if<solver::DenseIntegrator>(&flow_)) {
       s += ode->stats();
     }
-    return s;  // the exact exponential takes no steps
+    return s;  // the exact exponential and the direct solutions take no steps
   }
 
  private:
-  std::variant<std::monostate, solver::DiagonalLinearFlow, std::vector<solver::GslIntegrator>, solver::DenseIntegrator>
+  struct Direct {};  // evaluate mode_weight_solution at each τ (no state)
+  std::variant<std::monostate, solver::DiagonalLinearFlow, Direct, std::vector<solver::GslIntegrator>,
+               solver::DenseIntegrator>
       flow_;
-  Eigen::VectorXd w_;
+  double sigma_, eta_;
+  Eigen::VectorXd lambda_, Q_, w_;
+  std::vector<ModeMobility> mobility_;
 };
 
-// Full-matrix outer flow at one σ node: the state is X = [W b] (d×(d+1)) under (3.1) with gradient (2.3).
+// Full-matrix outer flow at one σ node. One layer: the state is X = [W b] (d×(d+1)) under (3.1) with gradient
+// (2.3). Factorised kinds: the layer parameters θ of DenoiserProblem::chain() under dθ/dτ = −η ∂L/∂θ (bias-free),
+// and state() is the end-to-end [W 0], recomputed after every advance.
 class FullMatrixFlow {
  public:
-  FullMatrixFlow(const OneLayerProblem& p, double sigma, const NestedOptions& o) {
+  FullMatrixFlow(const DenoiserProblem& p, double sigma, const NestedOptions& o) {
     const auto d = p.data.dim();
+    solver::OdeOptions opt = o.outer_ode;
+    opt.context = sigma_context("full-matrix gradient flow", sigma);
+    if (p.factorised()) {
+      if (o.outer != OuterMethod::dopri5)
+        throw std::invalid_argument("outer integrator '" + to_string(o.outer) + "' does not apply to the full-matrix "
+                                    "flow of the factorised model '" + to_string(p.model.kind) +
+                                    "' (its flow is nonlinear in the layer parameters); use 'dopri5' (set solver.outer)");
+      auto chain = std::make_shared<const LinearChain>(p.chain());
+      const auto m = one_layer::flow_matrices(p.data, sigma);
+      const Eigen::MatrixXd S = m.K.topLeftCorner(d, d), C = m.C.leftCols(d);
+      const double eta = p.eta;
+      chain_ = chain;
+      flow_.emplace<solver::DenseIntegrator>(
+          [chain, S, C, eta](const Eigen::VectorXd& theta, Eigen::VectorXd& dtheta, double) {
+            chain->flow_rhs(theta, S, C, eta, dtheta);
+          },
+          p.initial_parameters(), 0.0, opt);
+      X_.setZero(d, d + 1);
+      X_.leftCols(d) = chain->effective(std::get<solver::DenseIntegrator>(flow_).state());
+      return;
+    }
     const one_layer::Params init = p.initial();
     Eigen::MatrixXd X0(d, d + 1);
     X0.leftCols(d) = init.W;
     X0.col(d) = init.b;
-    solver::OdeOptions opt = o.outer_ode;
-    opt.context = sigma_context("full-matrix gradient flow", sigma);
     switch (o.outer) {
       case OuterMethod::exponential: {
         const auto m = one_layer::flow_matrices(p.data, sigma);
@@ -183,35 +227,43 @@ class FullMatrixFlow {
           if constexpr (!std::is_same_v<std::decay_t<decltype(flow)>, std::monostate>) flow.advance_to(tau);
         },
         flow_);
+    if (chain_) X_.leftCols(chain_->dim()) = chain_->effective(std::get<solver::DenseIntegrator>(flow_).state());
   }
-  // A view of the current [W b], read in place (the inner PF-ODE interpolates these at every RHS call).
+  // A view of the current end-to-end [W b], read in place (the inner PF-ODE interpolates these at every RHS call).
   [[nodiscard]] Eigen::Ref<const Eigen::MatrixXd> state() const {
+    if (chain_) return X_;
     return std::visit(
         [](const auto& flow) -> Eigen::Ref<const Eigen::MatrixXd> {
-          if constexpr (std::is_same_v<std::decay_t<decltype(flow)>, std::monostate>)
-            throw std::logic_error("FullMatrixFlow without an integrator");
-          else
+          using Flow = std::decay_t<decltype(flow)>;
+          if constexpr (std::is_same_v<Flow, solver::SymmetricLinearFlow> || std::is_same_v<Flow, solver::MatrixDenseIntegrator>)
             return flow.state();
+          else
+            throw std::logic_error("FullMatrixFlow without a one-layer integrator");
         },
         flow_);
   }
+  // The layer parameters θ (factorised kinds only).
+  [[nodiscard]] const Eigen::VectorXd& parameters() const { return std::get<solver::DenseIntegrator>(flow_).state(); }
   [[nodiscard]] solver::OdeStats stats() const {
     if (const auto* ode = std::get_if<solver::MatrixDenseIntegrator>(&flow_)) return ode->stats();
+    if (const auto* ode = std::get_if<solver::DenseIntegrator>(&flow_)) return ode->stats();
     return {};  // the exact exponential takes no steps
   }
 
  private:
-  std::variant<std::monostate, solver::SymmetricLinearFlow, solver::MatrixDenseIntegrator> flow_;
+  std::variant<std::monostate, solver::SymmetricLinearFlow, solver::MatrixDenseIntegrator, solver::DenseIntegrator> flow_;
+  std::shared_ptr<const LinearChain> chain_;  // factorised kinds
+  Eigen::MatrixXd X_;                          // factorised kinds: [W 0]
 };
 
-void require_aligned(const OneLayerProblem& p, const char* path) {
+void require_aligned(const DenoiserProblem& p, const char* path) {
   if (!p.aligned())
     throw std::invalid_argument(std::string(path) +
                                 " needs an aligned start (W(0) = U diag(Q) U^T, b(0) = 0) and zero-mean data; "
                                 "use the full-matrix path (run.numeric_path = \"full_matrix\")");
 }
 
-GeneratedTrajectory empty_trajectory(const OneLayerProblem& p, const std::vector<double>& taus) {
+GeneratedTrajectory empty_trajectory(const DenoiserProblem& p, const std::vector<double>& taus) {
   GeneratedTrajectory t;
   t.tau = taus;
   t.variance.setZero(static_cast<Eigen::Index>(taus.size()), p.data.dim());
@@ -225,33 +277,60 @@ solver::PanelGrid make_grid(const SamplingRange& r, const NestedOptions& o) {
 
 }  // namespace
 
-GeneratedTrajectory closed_form_trajectory(const OneLayerProblem& p, const std::vector<double>& taus) {
-  require_aligned(p, "the closed form (4.6)");
+bool has_closed_form_variance(const DenoiserProblem& p) {
+  return p.aligned() &&
+         (p.model.kind == ModelKind::one_layer || p.model.kind == ModelKind::two_layer_symmetric);
+}
+
+std::function<double(int, double)> closed_form_variance(const DenoiserProblem& p) {
+  if (!has_closed_form_variance(p))
+    throw std::invalid_argument("no closed form for the generated variance of model '" + to_string(p.model.kind) +
+                                "'" + (p.aligned() ? "" : " with a non-aligned start"));
+  const Eigen::VectorXd lambda = p.data.eigenvalues, Q = p.Q;
+  const double eta = p.eta;
+  const SamplingRange range = p.range;
+  if (p.model.kind == ModelKind::one_layer)
+    return [=](int k, double tau) { return one_layer_generated_variance(lambda(k), Q(k), eta, tau, range); };  // (4.9)
+  return [=](int k, double tau) { return two_layer::symmetric_generated_variance(lambda(k), Q(k), eta, tau, range); };  // (5.5)
+}
+
+GeneratedTrajectory closed_form_trajectory(const DenoiserProblem& p, const std::vector<double>& taus) {
+  const auto v = closed_form_variance(p);  // throws the explanation when there is no closed form
   GeneratedTrajectory t = empty_trajectory(p, taus);
-  t.variance = one_layer_generated_variance_grid(p.data.eigenvalues, p.Q, p.eta, taus, p.range);
+  if (p.model.kind == ModelKind::one_layer) {
+    t.variance = one_layer_generated_variance_grid(p.data.eigenvalues, p.Q, p.eta, taus, p.range);
+    return t;
+  }
+  solver::parallel_for(taus.size(), 0, [&](std::size_t j) {
+    for (int k = 0; k < p.data.dim(); ++k) t.variance(static_cast<Eigen::Index>(j), k) = v(k, taus[j]);
+  });
   return t;
 }
 
-GeneratedTrajectory quadrature_trajectory(const OneLayerProblem& p, const std::vector<double>& taus,
+GeneratedTrajectory quadrature_trajectory(const DenoiserProblem& p, const std::vector<double>& taus,
                                           const solver::QuadratureOptions& options) {
   require_aligned(p, "mode-wise quadrature (4.4)");
   GeneratedTrajectory t = empty_trajectory(p, taus);
   const auto d = p.data.dim();
+  std::vector<ModeMobility> mobility;
+  for (int k = 0; k < d; ++k) mobility.push_back(p.mobility(k));
   std::vector<std::size_t> evaluations(taus.size() * static_cast<size_t>(d), 0);
   solver::parallel_for(taus.size() * static_cast<size_t>(d), 0, [&](std::size_t idx) {
     const size_t j = idx / static_cast<size_t>(d);
     const int k = static_cast<int>(idx % static_cast<size_t>(d));
     const double lambda = p.data.eigenvalues(k), tau = taus[j];
-    // Break points where the integrand changes character: s = ½ ln λ (w* transition) and s = −½ ln c.
+    const ModeMobility& m = mobility[static_cast<size_t>(k)];
+    // Break points where the integrand changes character: s = ½ ln λ (w* transition) and s = −½ ln(2ηκτ) (where
+    // the training clock reaches the noise scale; exactly the one-layer break point for κ = 1).
     std::vector<double> breaks;
     if (lambda > 0) breaks.push_back(0.5 * std::log(lambda));
-    if (tau > 0) breaks.push_back(-0.5 * std::log(2.0 * p.eta * tau));
+    if (tau > 0) breaks.push_back(-0.5 * std::log(2.0 * p.eta * m.kappa * tau));
     solver::QuadratureOptions opt = options;
     std::size_t count = 0;
     const double v = generated_variance_quadrature(
         [&](double sigma) {
           ++count;
-          return one_layer::mode_weight(lambda, sigma, p.eta, tau, p.Q(k));
+          return mode_weight_solution(m, p.Q(k), lambda, sigma, p.eta, tau);
         },
         p.range, breaks, opt);
     t.variance(static_cast<Eigen::Index>(j), k) = v;
@@ -261,7 +340,7 @@ GeneratedTrajectory quadrature_trajectory(const OneLayerProblem& p, const std::v
   return t;
 }
 
-GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<double>& taus,
+GeneratedTrajectory nested_modewise(const DenoiserProblem& p, const std::vector<double>& taus,
                                     const NestedOptions& o) {
   require_aligned(p, "the mode-wise nested path");
   GeneratedTrajectory t = empty_trajectory(p, taus);
@@ -279,8 +358,8 @@ GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<
     for (size_t i = 0; i < flows.size(); ++i) w_nodes.col(static_cast<Eigen::Index>(i)) = flows[i].weights();
     t.variance.row(static_cast<Eigen::Index>(j)) = generated_variance_on_grid(grid, w_nodes, p.range).transpose();
   };
-  if (o.outer == OuterMethod::exponential) {
-    // Exact propagators: τ rows are independent, so they are split over threads (one fork-join in all).
+  if (o.outer == OuterMethod::exponential || o.outer == OuterMethod::solution) {
+    // Exact propagators or direct solutions: τ rows are independent, so they are split over threads (one fork-join in all).
     solver::run_nested_direct<ModewiseFlow>(make_flows, taus, o.threads,
                                             [&](std::size_t j, double, const std::vector<ModewiseFlow>& flows) { inner(j, flows); });
     if (o.progress) o.progress(taus.size(), taus.size());
@@ -296,7 +375,7 @@ GeneratedTrajectory nested_modewise(const OneLayerProblem& p, const std::vector<
   return t;
 }
 
-GeneratedTrajectory nested_full_matrix(const OneLayerProblem& p, const std::vector<double>& taus,
+GeneratedTrajectory nested_full_matrix(const DenoiserProblem& p, const std::vector<double>& taus,
                                        const NestedOptions& o) {
   GeneratedTrajectory t = empty_trajectory(p, taus);
   const solver::PanelGrid grid = make_grid(p.range, o);
@@ -332,14 +411,22 @@ GeneratedTrajectory nested_full_matrix(const OneLayerProblem& p, const std::vect
   return t;
 }
 
-Eigen::MatrixXd weight_trajectory_closed_form(const OneLayerProblem& p, double sigma, const std::vector<double>& taus) {
+Eigen::MatrixXd weight_trajectory_closed_form(const DenoiserProblem& p, double sigma, const std::vector<double>& taus) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
-  const one_layer::Params init = p.initial();
   const bool aligned = p.aligned();
+  if (!aligned && (p.factorised() || !p.data.centred())) {
+    out.setConstant(std::numeric_limits<double>::quiet_NaN());  // no closed form: (3.2) is one-layer, zero mean
+    return out;
+  }
+  const one_layer::Params init = aligned ? one_layer::Params{} : p.initial();
   for (size_t j = 0; j < taus.size(); ++j) {
     if (aligned) {
-      for (int k = 0; k < p.data.dim(); ++k)
-        out(static_cast<Eigen::Index>(j), k) = one_layer::mode_weight(p.data.eigenvalues(k), sigma, p.eta, taus[j], p.Q(k));
+      for (int k = 0; k < p.data.dim(); ++k) {
+        const ModeMobility m = p.mobility(k);
+        out(static_cast<Eigen::Index>(j), k) =
+            has_mode_solution(m, p.Q(k)) ? mode_weight_solution(m, p.Q(k), p.data.eigenvalues(k), sigma, p.eta, taus[j])
+                                         : std::numeric_limits<double>::quiet_NaN();
+      }
     } else {
       const one_layer::Params w = one_layer::closed_form_flow(p.data, sigma, p.eta, taus[j], init);
       out.row(static_cast<Eigen::Index>(j)) =
@@ -349,19 +436,24 @@ Eigen::MatrixXd weight_trajectory_closed_form(const OneLayerProblem& p, double s
   return out;
 }
 
-Eigen::MatrixXd weight_trajectory_numeric(const OneLayerProblem& p, double sigma, const std::vector<double>& taus,
+Eigen::MatrixXd weight_trajectory_numeric(const DenoiserProblem& p, double sigma, const std::vector<double>& taus,
                                           const NestedOptions& o) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
   const auto d = p.data.dim();
   if (p.aligned()) {
-    ModewiseFlow flow(p, sigma, o);
+    NestedOptions per_mode = o;
+    // The exact exponential is one-layer only; the other families' numeric per-mode flow is bsimp.
+    bool linear = true;
+    for (int k = 0; k < d; ++k) linear = linear && p.mobility(k).linear();
+    if (per_mode.outer == OuterMethod::exponential && !linear) per_mode.outer = OuterMethod::bsimp;
+    ModewiseFlow flow(p, sigma, per_mode);
     for (size_t j = 0; j < taus.size(); ++j) {
       flow.advance_to(taus[j]);
       out.row(static_cast<Eigen::Index>(j)) = flow.weights().transpose();
     }
   } else {
     NestedOptions full = o;
-    if (full.outer != OuterMethod::exponential) full.outer = OuterMethod::dopri5;
+    if (p.factorised() || full.outer != OuterMethod::exponential) full.outer = OuterMethod::dopri5;
     FullMatrixFlow flow(p, sigma, full);
     for (size_t j = 0; j < taus.size(); ++j) {
       flow.advance_to(taus[j]);
@@ -369,6 +461,21 @@ Eigen::MatrixXd weight_trajectory_numeric(const OneLayerProblem& p, double sigma
       out.row(static_cast<Eigen::Index>(j)) =
           (p.data.eigenvectors.transpose() * W * p.data.eigenvectors).diagonal().transpose();
     }
+  }
+  return out;
+}
+
+Eigen::MatrixXd chain_parameter_trajectory(const DenoiserProblem& p, double sigma, const std::vector<double>& taus,
+                                           const solver::OdeOptions& options) {
+  if (!p.factorised()) throw std::invalid_argument("chain_parameter_trajectory: the model is not factorised");
+  NestedOptions o;
+  o.outer = OuterMethod::dopri5;
+  o.outer_ode = options;
+  FullMatrixFlow flow(p, sigma, o);
+  Eigen::MatrixXd out(static_cast<Eigen::Index>(flow.parameters().size()), static_cast<Eigen::Index>(taus.size()));
+  for (size_t j = 0; j < taus.size(); ++j) {
+    flow.advance_to(taus[j]);
+    out.col(static_cast<Eigen::Index>(j)) = flow.parameters();
   }
   return out;
 }
