@@ -11,7 +11,8 @@ packages=(
   gnuplot-nox
 )
 if [[ "${1:-}" == "--peers" ]]; then
-  packages+=(python3-numpy python3-scipy)
+  # PyTorch for the trainer benchmark and parity peer; OpenBLAS so torch and NumPy are a fair CPU peer.
+  packages+=(python3-numpy python3-scipy python3-torch libopenblas0-pthread)
 fi
 
 missing=()

@@ -7,7 +7,7 @@
 // Batch shards: with shards = k > 1 the batch is cut into k contiguous column ranges that run concurrently (one
 // OpenMP thread each, single-threaded GEMMs, one join per call) and their parameter gradients are summed in
 // shard order; results then depend on k but not on the thread count. shards = 1 runs the whole batch at once
-// with Eigen threading each GEMM.
+// with the GEMMs threaded (train/gemm.hpp for float, also thread-count independent; Eigen for double).
 #pragma once
 
 #include <cstdint>
