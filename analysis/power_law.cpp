@@ -70,6 +70,36 @@ std::optional<PowerLawFit> fit_power_law(std::span<const double> lambda, std::sp
   return fit;
 }
 
+std::optional<ExponentialFit> fit_exponential_rate(std::span<const double> tau, std::span<const double> gap) {
+  if (tau.size() != gap.size())
+    throw std::invalid_argument("fit_exponential_rate: " + std::to_string(tau.size()) + " times but " +
+                                std::to_string(gap.size()) + " values");
+  std::vector<double> x, y;
+  for (size_t i = 0; i < tau.size(); ++i) {
+    if (!std::isfinite(tau[i]) || !std::isfinite(gap[i]) || gap[i] == 0.0) continue;
+    x.push_back(tau[i]);
+    y.push_back(std::log(std::abs(gap[i])));
+  }
+  const auto n = x.size();
+  if (n < 3) return std::nullopt;
+  double xm = 0.0, ym = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    xm += x[i];
+    ym += y[i];
+  }
+  xm /= static_cast<double>(n);
+  ym /= static_cast<double>(n);
+  double sxx = 0.0, syy = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    sxx += (x[i] - xm) * (x[i] - xm);
+    syy += (y[i] - ym) * (y[i] - ym);
+  }
+  if (!(sxx > 0.0)) return std::nullopt;
+  double c0 = 0.0, c1 = 0.0, cov00 = 0.0, cov01 = 0.0, cov11 = 0.0, sumsq = 0.0;
+  gsl_fit_linear(x.data(), 1, y.data(), 1, n, &c0, &c1, &cov00, &cov01, &cov11, &sumsq);
+  return ExponentialFit{-c1, std::sqrt(cov11), syy > 0.0 ? 1.0 - sumsq / syy : kNaN, static_cast<int>(n)};
+}
+
 BranchFits fit_branches(std::span<const ModeEmergence> modes) {
   std::vector<double> lambda_rising, tau_rising, lambda_decaying, tau_decaying;
   for (const ModeEmergence& m : modes) {

@@ -26,6 +26,17 @@ struct PowerLawFit {
 [[nodiscard]] std::optional<PowerLawFit> fit_power_law(std::span<const double> lambda,
                                                        std::span<const double> tau_star);
 
+// Exponential rate of a decaying gap g(τ) ≈ A e^{−rate·τ}: OLS of ln|g| on τ (GSL gsl_fit_linear) over the pairs
+// with finite, non-zero g. Used for late-time approach rates (e.g. (6.4)'s 2k'D, Fig. 22). Returns std::nullopt
+// for fewer than 3 usable pairs or constant τ. Throws std::invalid_argument if the spans differ in length.
+struct ExponentialFit {
+  double rate;       // −slope of ln|g| on τ
+  double rate_stderr;
+  double r2;
+  int n;
+};
+[[nodiscard]] std::optional<ExponentialFit> fit_exponential_rate(std::span<const double> tau, std::span<const double> gap);
+
 // One mode's emergence result, as the analysis pipeline collects it.
 struct ModeEmergence {
   int mode;                        // mode index k (descending-variance order in the data eigenbasis)

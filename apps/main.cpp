@@ -11,6 +11,7 @@
 #include "common/errors.hpp"
 #include "common/version.hpp"
 #include "config/run_config.hpp"
+#include "pipeline/phase.hpp"
 #include "pipeline/simulate.hpp"
 #include "pipeline/sweep.hpp"
 #include "pipeline/train_run.hpp"
@@ -72,6 +73,14 @@ int main(int argc, char** argv) {
   train->add_flag("--dry-run", train_dry, "print the resolved config, parameter count and record schedule, and exit");
   train->add_flag("--quiet,-q", train_quiet, "log to run.log only");
 
+  auto* phase = app.add_subcommand("phase", "Phase diagram of the two-layer per-mode dynamics (6.2)-(6.4) (Fig. 22): "
+                                            "one start (a_k, b_k) per mode, fitted late-time rates");
+  std::string phase_config, phase_out;
+  std::vector<std::string> phase_overrides;
+  phase->add_option("CONFIG", phase_config, "TOML config file with kind = \"two_layer\"")->required();
+  phase->add_option("--set", phase_overrides, "override a config key (repeatable)");
+  phase->add_option("--out,-o", phase_out, "output directory (default: runs/<config name>)");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (sim->parsed()) {
@@ -114,6 +123,12 @@ int main(int argc, char** argv) {
       const std::string dir = sweep_out.empty() ? default_out_dir(sweep_config) + "_sweep" : sweep_out;
       std::cout << pipeline::run_sweep(sweep_config, sweep_overrides, axes, dir);
       std::cout << "runs and sweep.csv in " << dir << "\n";
+      return 0;
+    }
+    if (phase->parsed()) {
+      const config::Config c = config::load_config(phase_config, phase_overrides);
+      const std::string dir = phase_out.empty() ? default_out_dir(phase_config) : phase_out;
+      std::cout << pipeline::run_phase_diagram(c, dir) << "files in " << dir << "\n";
       return 0;
     }
     if (val->parsed()) {

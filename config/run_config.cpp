@@ -205,7 +205,7 @@ Config read(TomlReader& r) {
 
   // [solver]
   auto& s = c.solver;
-  s.outer = r.string("solver.outer", "auto", {"auto", "exponential", "bsimp", "msbdf", "dopri5"});
+  s.outer = r.string("solver.outer", "auto", {"auto", "exponential", "solution", "rosenbrock", "bsimp", "msbdf", "dopri5"});
   s.panels = static_cast<int>(r.integer("solver.panels", 24, Range::closed(1, 4096)));
   s.points_per_panel = static_cast<int>(r.integer("solver.points_per_panel", 12, Range::closed(2, 32)));
   s.outer_rtol = r.number("solver.outer_rtol", 1e-12, {0.0, 1.0, false, false});

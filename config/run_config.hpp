@@ -63,7 +63,7 @@ struct RunConfig {
 };
 
 struct SolverConfig {
-  std::string outer = "auto";        // auto | exponential | bsimp | msbdf | dopri5
+  std::string outer = "auto";        // auto | exponential | solution | bsimp | msbdf | dopri5
   int panels = 24;
   int points_per_panel = 12;
   double outer_rtol = 1e-12, outer_atol = 1e-14;

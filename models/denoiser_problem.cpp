@@ -50,11 +50,18 @@ bool DenoiserProblem::aligned() const {
 }
 
 ModeMobility DenoiserProblem::mobility(int k) const {
+  ModeMobility m = base_mobility(k);
+  if (m.beta > 0.0 && m.c == 0.0 && Q(k) != 0.0) m.side = Q(k) > 0.0 ? 1.0 : -1.0;  // w never crosses 0
+  return m;
+}
+
+ModeMobility DenoiserProblem::base_mobility(int k) const {
   const int L = model.depth;
   switch (model.kind) {
     case ModelKind::one_layer: return {1.0, 0.0, 0.0};
     case ModelKind::two_layer_symmetric: return {4.0, 1.0, 0.0};                           // (5.2)
-    case ModelKind::two_layer: return {2.0, 1.0, 0.5 * (a(k) * a(k) - b(k) * b(k))};     // (6.3), c = C/2
+    // (6.3), c = C/2, with C = (a − b)(a + b): exactly 0 for b = ±a (a² − b² may round, or fuse, to ±1e-18).
+    case ModelKind::two_layer: return {2.0, 1.0, 0.5 * (a(k) - b(k)) * (a(k) + b(k))};
     case ModelKind::deep_linear:
       if (model.infinite_depth) return {1.0, 2.0, 0.0};                                     // (6.7), η = η'
       return {model.tied ? double(L) * L : double(L), deep::depth_exponent(L), 0.0};       // (6.5)

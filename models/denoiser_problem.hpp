@@ -65,6 +65,8 @@ struct DenoiserProblem {
   // The factorised parameterisation and its initial parameters (factorised kinds; not for infinite depth).
   [[nodiscard]] LinearChain chain() const;
   [[nodiscard]] Eigen::VectorXd initial_parameters() const;
+  // The mobility law of the kind alone (mobility() adds the sign restriction of ModeMobility::side).
+  [[nodiscard]] ModeMobility base_mobility(int k) const;
   // Checks sizes and per-kind constraints (hidden ≥ d, Q ≥ 0 where W is PSD or L even, …); throws
   // std::invalid_argument naming the offending field.
   void validate() const;

@@ -69,36 +69,49 @@ Eigen::MatrixXd LinearChain::effective(const Eigen::VectorXd& theta) const {
   return W;
 }
 
-void LinearChain::gradient(const Eigen::VectorXd& theta, const Eigen::MatrixXd& G, Eigen::VectorXd& grad,
-                           Eigen::MatrixXd* W_out) const {
+void LinearChain::forward(const Eigen::VectorXd& theta, Products& pr) const {
   const int L = depth();
-  // right[ℓ] = F_{ℓ−1}⋯F_1 (right[0] = I, implicit), left products accumulated from the top down.
-  std::vector<Eigen::MatrixXd> F(static_cast<std::size_t>(L)), right(static_cast<std::size_t>(L + 1));
-  for (int l = 0; l < L; ++l) F[static_cast<std::size_t>(l)] = factor(theta, l);
-  right[1] = F[0];
-  for (int l = 1; l < L; ++l) right[static_cast<std::size_t>(l + 1)].noalias() = F[static_cast<std::size_t>(l)] * right[static_cast<std::size_t>(l)];
-  if (W_out) *W_out = right[static_cast<std::size_t>(L)];
+  pr.F.resize(static_cast<std::size_t>(L));
+  pr.right.resize(static_cast<std::size_t>(L + 1));
+  for (int l = 0; l < L; ++l) pr.F[static_cast<std::size_t>(l)] = factor(theta, l);
+  // right[ℓ] = F_{ℓ−1}⋯F_1 (right[0] = I is implicit); right[L] = W.
+  pr.right[1] = pr.F[0];
+  for (int l = 1; l < L; ++l)
+    pr.right[static_cast<std::size_t>(l + 1)].noalias() = pr.F[static_cast<std::size_t>(l)] * pr.right[static_cast<std::size_t>(l)];
+}
+
+void LinearChain::backward(const Products& pr, const Eigen::MatrixXd& G, Eigen::VectorXd& grad) const {
+  const int L = depth();
   grad.setZero(static_cast<Eigen::Index>(parameter_count()));
-  Eigen::MatrixXd upper = G;  // (F_L⋯F_{ℓ+1})ᵀ G, built from the top factor down
-  Eigen::MatrixXd dF;
+  thread_local Eigen::MatrixXd upper, dF;
+  upper = G;  // (F_L⋯F_{ℓ+1})ᵀ G, built from the top factor down
   for (int l = L - 1; l >= 0; --l) {
     const auto& f = factors_[static_cast<std::size_t>(l)];
-    if (l == 0) dF = upper;
-    else dF.noalias() = upper * right[static_cast<std::size_t>(l)].transpose();
+    const Eigen::MatrixXd& dFl = l == 0 ? upper : (dF.noalias() = upper * pr.right[static_cast<std::size_t>(l)].transpose(), dF);
     auto g = parameter(grad, static_cast<std::size_t>(f.parameter));
-    if (f.transpose) g += dF.transpose();
-    else g += dF;
-    if (l > 0) upper = F[static_cast<std::size_t>(l)].transpose() * upper;
+    if (f.transpose) g += dFl.transpose();
+    else g += dFl;
+    if (l > 0) upper = pr.F[static_cast<std::size_t>(l)].transpose() * upper;
   }
+}
+
+void LinearChain::gradient(const Eigen::VectorXd& theta, const Eigen::MatrixXd& G, Eigen::VectorXd& grad,
+                           Eigen::MatrixXd* W_out) const {
+  Products pr;
+  forward(theta, pr);
+  if (W_out) *W_out = pr.right[static_cast<std::size_t>(depth())];
+  backward(pr, G, grad);
 }
 
 void LinearChain::flow_rhs(const Eigen::VectorXd& theta, const Eigen::MatrixXd& S, const Eigen::MatrixXd& C, double eta,
                            Eigen::VectorXd& dtheta) const {
-  thread_local Eigen::MatrixXd W, G;
-  W = effective(theta);
-  G.noalias() = W * S;
+  // One forward pass serves both W (for G) and the chain rule: G = 2(W S − C), then ∂L/∂θ.
+  thread_local Products pr;
+  thread_local Eigen::MatrixXd G;
+  forward(theta, pr);
+  G.noalias() = pr.right[static_cast<std::size_t>(depth())] * S;
   G = 2.0 * (G - C);
-  gradient(theta, G, dtheta);
+  backward(pr, G, dtheta);
   dtheta *= -eta;
 }
 
@@ -116,16 +129,13 @@ std::vector<Eigen::MatrixXd> LinearChain::conserved(const Eigen::VectorXd& theta
 }
 
 double LinearChain::flow_rhs_flops() const {
-  // effective(): L − 1 products; gradient(): the same L − 1 right products again, L − 1 products with the right
-  // products and L − 1 updates of the upper product; G = W S: 2d³.
+  // forward: L − 1 right products; G = W S: 2d³; backward: L − 1 products with the right products and L − 1
+  // updates of the upper product.
   double flops = 2.0 * dim_ * dim_ * dim_;
   auto gemm = [](double m, double n, double k) { return 2.0 * m * n * k; };
-  for (int pass = 0; pass < 2; ++pass) {
-    int cols = dim_;
-    for (int l = 1; l < depth(); ++l) {
-      const auto [r, c] = factor_shape(l);
-      flops += gemm(r, cols, c);
-    }
+  for (int l = 1; l < depth(); ++l) {
+    const auto [r, c] = factor_shape(l);
+    flops += gemm(r, dim_, c);
   }
   // upper (rows of F_l... ) × right products, and the upper updates.
   for (int l = depth() - 1; l >= 1; --l) {

@@ -62,6 +62,12 @@ class LinearChain {
   [[nodiscard]] double flow_rhs_flops() const;
 
  private:
+  struct Products {
+    std::vector<Eigen::MatrixXd> F, right;  // factors and right products F_{ℓ−1}⋯F_1 (right[L] = W)
+  };
+  void forward(const Eigen::VectorXd& theta, Products& pr) const;
+  void backward(const Products& pr, const Eigen::MatrixXd& G, Eigen::VectorXd& grad) const;
+
   std::vector<ChainFactor> factors_;
   std::vector<std::pair<int, int>> shapes_;
   std::vector<std::size_t> offsets_;  // start of each parameter in θ; back() = total

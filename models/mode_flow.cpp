@@ -12,12 +12,13 @@ namespace specbias::models {
 
 double ModeMobility::value(double w) const {
   if (beta == 0.0) return kappa;
+  if (side * w < 0.0) return 0.0;
   if (beta == 1.0) return kappa * std::hypot(w, c);
   return kappa * std::pow(w * w + c * c, 0.5 * beta);
 }
 
 double ModeMobility::derivative(double w) const {
-  if (beta == 0.0 || (w == 0.0 && c == 0.0)) return 0.0;
+  if (beta == 0.0 || (w == 0.0 && c == 0.0) || side * w < 0.0) return 0.0;
   return kappa * beta * w * std::pow(w * w + c * c, 0.5 * beta - 1.0);
 }
 
@@ -55,6 +56,62 @@ double mode_weight_solution(const ModeMobility& m, double Q, double lambda, doub
                                 std::to_string(m.beta) + ", c = " + std::to_string(m.c) + ", Q = " + std::to_string(Q));
   // (6.6) for β = 2 − 2/L, (6.7) for β = 2: K = 2ηκ(λ+σ²).
   return deep::mode_weight_implicit(m.beta, lambda, sigma, 2.0 * eta * m.kappa * (lambda + sigma * sigma), Q, tau);
+}
+
+ModeFlowBatch::ModeFlowBatch(const std::vector<ModeMobility>& mobility, const Eigen::VectorXd& lambda, double sigma,
+                             double eta)
+    : eta_(eta) {
+  const auto n = static_cast<Eigen::Index>(mobility.size());
+  if (lambda.size() != n) throw std::invalid_argument("ModeFlowBatch: one mobility per mode needed");
+  kappa_.resize(n);
+  beta_.resize(n);
+  c2_.resize(n);
+  side_.resize(n);
+  for (Eigen::Index k = 0; k < n; ++k) {
+    const auto& m = mobility[static_cast<size_t>(k)];
+    kappa_(k) = m.kappa;
+    beta_(k) = m.beta;
+    c2_(k) = m.c * m.c;
+    side_(k) = m.side;
+  }
+  half_beta_m1_ = 0.5 * beta_ - 1.0;
+  lambda_ = lambda.array();
+  L_ = lambda_ + sigma * sigma;
+  linear_ = (beta_ == 0.0).all();
+  logistic_ = (beta_ == 1.0).all() && (c2_ == 0.0).all();
+}
+
+void ModeFlowBatch::mobility(const Eigen::ArrayXd& w, Eigen::ArrayXd& m, Eigen::ArrayXd* dm) const {
+  if (linear_) {
+    m = kappa_;
+    if (dm) dm->setZero(w.size());
+    return;
+  }
+  if (logistic_) {
+    m = (side_ * w < 0.0).select(0.0, kappa_ * w.abs());
+    if (dm) *dm = (side_ * w < 0.0).select(0.0, kappa_ * w.sign());
+    return;
+  }
+  thread_local Eigen::ArrayXd r2, q;
+  r2 = w.square() + c2_;
+  // w = 0 with c = 0 is a fixed point: m = m' = 0 there (q itself would be infinite for β < 2).
+  q = (r2 > 0.0).select((half_beta_m1_ * r2.log()).exp(), 0.0);
+  m = (beta_ == 0.0).select(kappa_, (side_ * w < 0.0).select(0.0, kappa_ * q * r2));
+  if (dm) *dm = (side_ * w < 0.0).select(0.0, kappa_ * beta_ * w * q);
+}
+
+void ModeFlowBatch::rhs(const Eigen::ArrayXd& w, Eigen::ArrayXd& dwdt) const {
+  thread_local Eigen::ArrayXd m;
+  mobility(w, m, nullptr);
+  dwdt = (-2.0 * eta_) * m * (L_ * w - lambda_);
+}
+
+void ModeFlowBatch::rhs_and_derivative(const Eigen::ArrayXd& w, Eigen::ArrayXd& dwdt, Eigen::ArrayXd& dfdw) const {
+  thread_local Eigen::ArrayXd m, dm, g;
+  mobility(w, m, &dm);
+  g = L_ * w - lambda_;
+  dwdt = (-2.0 * eta_) * m * g;
+  dfdw = (-2.0 * eta_) * (dm * g + m * L_);
 }
 
 }  // namespace specbias::models

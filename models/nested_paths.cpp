@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "models/two_layer.hpp"
+#include "solver/decoupled_rosenbrock.hpp"
 #include "solver/dense_integrator.hpp"
 #include "solver/gsl_integrator.hpp"
 #include "solver/linear_flow.hpp"
@@ -20,17 +21,19 @@ namespace specbias::models {
 OuterMethod parse_outer_method(const std::string& name) {
   if (name == "exponential") return OuterMethod::exponential;
   if (name == "solution") return OuterMethod::solution;
+  if (name == "rosenbrock") return OuterMethod::rosenbrock;
   if (name == "bsimp") return OuterMethod::bsimp;
   if (name == "msbdf") return OuterMethod::msbdf;
   if (name == "dopri5") return OuterMethod::dopri5;
   throw std::invalid_argument("unknown outer integrator '" + name +
-                              "' (allowed: exponential, solution, bsimp, msbdf, dopri5)");
+                              "' (allowed: exponential, solution, rosenbrock, bsimp, msbdf, dopri5)");
 }
 
 std::string to_string(OuterMethod m) {
   switch (m) {
     case OuterMethod::exponential: return "exponential";
     case OuterMethod::solution: return "solution";
+    case OuterMethod::rosenbrock: return "rosenbrock";
     case OuterMethod::bsimp: return "bsimp";
     case OuterMethod::msbdf: return "msbdf";
     case OuterMethod::dopri5: return "dopri5";
@@ -81,6 +84,15 @@ class ModewiseFlow {
                                         " has no closed or implicit solution; use 'bsimp'");
         flow_.emplace<Direct>();
         break;
+      case OuterMethod::rosenbrock: {
+        // All modes of this node in one vectorised stiff integrator (diagonal Jacobian, shared step size).
+        auto batch = std::make_shared<const ModeFlowBatch>(mobility_, lambda_, sigma, eta);
+        flow_.emplace<solver::DecoupledRosenbrock>(
+            [batch](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw) { batch->rhs(w, dw); },
+            [batch](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw, Eigen::ArrayXd& J) { batch->rhs_and_derivative(w, dw, J); },
+            p.Q.array(), 0.0, opt);
+        break;
+      }
       case OuterMethod::bsimp:
       case OuterMethod::msbdf: {
         std::vector<solver::GslIntegrator> scalar;
@@ -137,6 +149,9 @@ class ModewiseFlow {
           if constexpr (std::is_same_v<Flow, solver::DiagonalLinearFlow> || std::is_same_v<Flow, solver::DenseIntegrator>) {
             flow.advance_to(tau);
             w_ = flow.state();
+          } else if constexpr (std::is_same_v<Flow, solver::DecoupledRosenbrock>) {
+            flow.advance_to(tau);
+            w_ = flow.state().matrix();
           }
         },
         flow_);
@@ -149,14 +164,16 @@ class ModewiseFlow {
       for (const auto& g : *per_mode) s += g.stats();
     } else if (const auto* ode = std::get_if<solver::DenseIntegrator>(&flow_)) {
       s += ode->stats();
+    } else if (const auto* ros = std::get_if<solver::DecoupledRosenbrock>(&flow_)) {
+      s += ros->stats();
     }
     return s;  // the exact exponential and the direct solutions take no steps
   }
 
  private:
   struct Direct {};  // evaluate mode_weight_solution at each τ (no state)
-  std::variant<std::monostate, solver::DiagonalLinearFlow, Direct, std::vector<solver::GslIntegrator>,
-               solver::DenseIntegrator>
+  std::variant<std::monostate, solver::DiagonalLinearFlow, Direct, solver::DecoupledRosenbrock,
+               std::vector<solver::GslIntegrator>, solver::DenseIntegrator>
       flow_;
   double sigma_, eta_;
   Eigen::VectorXd lambda_, Q_, w_;

@@ -31,6 +31,7 @@ namespace specbias::models {
 enum class OuterMethod {
   exponential,  // exact propagator of the linear one-layer flow (solver::DiagonalLinearFlow/SymmetricLinearFlow)
   solution,     // per-mode closed/implicit solution of the family evaluated at each node (mode-wise path only)
+  rosenbrock,   // odeint's Rosenbrock4 vectorised over the modes of a node (solver::DecoupledRosenbrock; mode-wise)
   bsimp,        // GSL implicit Bader–Deuflhard extrapolation (per mode; mode-wise path only)
   msbdf,        // GSL variable-order BDF (per mode; mode-wise path only)
   dopri5        // odeint adaptive Dormand–Prince; explicit, so step-limited at large σ and late τ

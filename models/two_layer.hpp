@@ -38,7 +38,7 @@ struct ModeLayers {
   double a;  // first-layer value  (W₁ = R diag(a) Uᵀ)
   double b;  // second-layer value (W₂ = U diag(b) Rᵀ)
   [[nodiscard]] double w() const { return a * b; }
-  [[nodiscard]] double C() const { return a * a - b * b; }  // conserved (6.2)
+  [[nodiscard]] double C() const { return (a - b) * (a + b); }  // a² − b², conserved (6.2); exactly 0 for b = ±a
 };
 // (6.2) right-hand side (da/dτ, db/dτ) = (−η b g, −η a g), g = 2(λ+σ²)(ab − w*).
 ModeLayers mode_layers_rhs(double lambda, double sigma, double eta, const ModeLayers& state);

@@ -135,7 +135,9 @@ bool use_full_matrix(const config::Config& c, const models::DenoiserProblem& p) 
 
 std::string resolved_outer(const config::Config& c, const models::DenoiserProblem& p, bool full_matrix) {
   if (c.solver.outer != "auto") return c.solver.outer;
-  if (!full_matrix) return "bsimp";
+  // Mode-wise: bsimp for the one-layer model (as before); the vectorised Rosenbrock4 for the non-linear laws of
+  // the other kinds, where it is ~3× faster than bsimp at the same tolerance (benchmarks/ (d)).
+  if (!full_matrix) return p.factorised() ? "rosenbrock" : "bsimp";
   return p.factorised() ? "dopri5" : "exponential";
 }
 
@@ -144,7 +146,7 @@ models::NestedOptions build_nested_options(const config::Config& c, const models
   const std::string outer = resolved_outer(c, p, full_matrix);
   o.outer = models::parse_outer_method(outer);
   if (full_matrix && (o.outer == models::OuterMethod::bsimp || o.outer == models::OuterMethod::msbdf ||
-                      o.outer == models::OuterMethod::solution))
+                      o.outer == models::OuterMethod::solution || o.outer == models::OuterMethod::rosenbrock))
     throw ConfigError(c.source + ": [solver] outer: \"" + outer + "\" works per mode only; the full-matrix path needs " +
                       (p.factorised() ? "\"dopri5\"" : "\"exponential\" or \"dopri5\""));
   if (full_matrix && p.factorised() && o.outer == models::OuterMethod::exponential)

@@ -16,8 +16,9 @@ models::DenoiserProblem build_problem(const config::Config& c, models::DataMomen
 models::NestedOptions build_nested_options(const config::Config& c, const models::DenoiserProblem& p, bool full_matrix);
 // Which numeric path a config asks for, after resolving "auto" (mode-wise when the start is aligned).
 bool use_full_matrix(const config::Config& c, const models::DenoiserProblem& p);
-// The outer integrator `solver.outer = "auto"` resolves to: bsimp on the mode-wise path (every kind), exponential
-// on the one-layer full-matrix path, dopri5 on the full-matrix path of the factorised kinds.
+// The outer integrator `solver.outer = "auto"` resolves to: bsimp (one layer) or rosenbrock (factorised kinds) on
+// the mode-wise path, exponential on the one-layer full-matrix path, dopri5 on the full-matrix path of the
+// factorised kinds.
 std::string resolved_outer(const config::Config& c, const models::DenoiserProblem& p, bool full_matrix);
 
 }  // namespace specbias::pipeline

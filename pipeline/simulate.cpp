@@ -435,8 +435,16 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     }
   });
   json weight_emergence = json::array();
-  for (size_t i = 0; i < w_closed.size(); ++i)
+  for (size_t i = 0; i < w_closed.size(); ++i) {
     weight_emergence.push_back(weight_emergence_json(c, p, c.analysis.weight_sigma[i], w_closed[i], w_numeric[i], r.tau));
+    for (const char* branch : {"rising", "decaying"}) {
+      const json& f = weight_emergence.back()["fits"][branch];
+      if (!f.is_null())
+        logger->info("weight emergence at sigma = {} ({}, {}, {}): alpha = {:.4f}, prefactor = {:.6g}, n = {}",
+                     c.analysis.weight_sigma[i], weight_emergence.back()["method"].get<std::string>(), c.analysis.criterion,
+                     branch, f["alpha"].get<double>(), f["prefactor"].get<double>(), f["n"].get<int>());
+    }
+  }
   r.summary["weight_emergence"] = weight_emergence;
   bool any_closed_weight = false;
   for (const auto& w : w_closed) any_closed_weight = any_closed_weight || w.allFinite();

@@ -125,7 +125,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
     if (closed_exists)
       rep.rows.push_back(compare("generated variance, quadrature (4.4)", ref_name, quad.variance, reference,
                                  c.validation.quadrature_rel, true, quad_s));
-    for (const char* outer : {"solution", "bsimp", "msbdf"}) {
+    for (const char* outer : {"solution", "rosenbrock", "bsimp", "msbdf"}) {
       models::NestedOptions o = pipeline::build_nested_options(c, p, false);
       o.outer = models::parse_outer_method(outer);
       t0 = clock_type::now();
@@ -268,7 +268,7 @@ Report run_validation(const config::Config& c) {
     const auto quad = models::quadrature_trajectory(p, tau, qo);
     rep.rows.push_back(compare("generated variance, quadrature (4.4)", "closed form (4.9)", quad.variance,
                                closed.variance, c.validation.quadrature_rel, true, since(t0)));
-    for (const char* outer : {"exponential", "bsimp", "msbdf"}) {
+    for (const char* outer : {"exponential", "rosenbrock", "bsimp", "msbdf"}) {
       models::NestedOptions o = pipeline::build_nested_options(c, p, false);
       o.outer = models::parse_outer_method(outer);
       t0 = clock_type::now();

@@ -53,7 +53,7 @@ TEST_CASE("depth: symmetric two-layer variance (5.5) vs quadrature and both nest
     const auto quad = quadrature_trajectory(p, kTaus);
     INFO("Q = " << Q);
     REQUIRE(max_rel(quad.variance, closed.variance) < test::kClosedVsQuadratureRel);
-    for (OuterMethod outer : {OuterMethod::solution, OuterMethod::bsimp}) {
+    for (OuterMethod outer : {OuterMethod::solution, OuterMethod::rosenbrock, OuterMethod::bsimp}) {
       NestedOptions o;
       o.outer = outer;
       o.panels = 8;  // 96 σ nodes: ~1e-14 on this problem at a third of the default cost
@@ -73,36 +73,64 @@ TEST_CASE("depth: Q = 0 never learns in the symmetric model so every mode stays 
   REQUIRE(max_rel(closed_form_trajectory(p, kTaus).variance, nested.variance) < test::kClosedVsNestedRel);
 }
 
-TEST_CASE("depth: deep residual and general two-layer nested paths agree with the quadrature of their solutions", "[fast][models]") {
-  // The numeric per-mode flows (bsimp at every σ node) against the adaptive quadrature (4.4) of the implicit (6.6)
-  // or explicit (6.4) per-mode solutions: two independent integrations of two independent weight computations.
+namespace {
+// Deep (untied, tied, infinite), residual and general two-layer problems on three modes, each nested mode-wise
+// path against the adaptive quadrature (4.4) of the implicit (6.6)/(6.7) or explicit (6.4) per-mode solutions:
+// two independent integrations of two independent weight computations.
+void check_against_quadrature(OuterMethod outer) {
   const Eigen::VectorXd lambda = (Eigen::VectorXd(3) << 5.0, 0.2, 0.01).finished();
   const std::vector<double> taus{0.0, 0.02, 1.0, 300.0};
   struct Case {
     ModelKind kind;
     int depth;
-    bool tied;
+    bool tied, infinite;
     double Q;
   };
-  for (const Case& c : {Case{ModelKind::deep_linear, 3, false, 0.2}, Case{ModelKind::deep_linear, 4, true, 0.5},
-                        Case{ModelKind::deep_residual, 3, false, 0.8}, Case{ModelKind::two_layer, 2, false, 0.3}}) {
+  for (const Case& c : {Case{ModelKind::deep_linear, 3, false, false, 0.2}, Case{ModelKind::deep_linear, 4, true, false, 0.5},
+                        Case{ModelKind::deep_linear, 1, false, true, 0.4}, Case{ModelKind::deep_residual, 3, false, false, 0.8},
+                        Case{ModelKind::two_layer, 2, false, false, 0.3}}) {
     DenoiserProblem p = problem(c.kind, c.depth, lambda, c.Q);
     p.model.tied = c.tied;
+    p.model.infinite_depth = c.infinite;
     const auto quad = quadrature_trajectory(p, taus, {0.0, 1e-11, 2000, ""});
     NestedOptions o;
-    o.outer = OuterMethod::bsimp;
+    o.outer = outer;
     o.panels = 8;
-    INFO(to_string(c.kind) << " L = " << c.depth << (c.tied ? " tied" : ""));
+    INFO(to_string(c.kind) << " L = " << c.depth << (c.tied ? " tied" : "") << (c.infinite ? " infinite" : "")
+                           << ", outer " << to_string(outer));
     REQUIRE(max_rel(nested_modewise(p, taus, o).variance, quad.variance) < test::kClosedVsNestedRel);
   }
-  // Infinite depth: the β = 2 flow against (6.7).
-  DenoiserProblem p = problem(ModelKind::deep_linear, 1, lambda, 0.4);
-  p.model.infinite_depth = true;
-  NestedOptions o;
-  o.outer = OuterMethod::bsimp;
-  o.panels = 8;
-  REQUIRE(max_rel(nested_modewise(p, taus, o).variance, quadrature_trajectory(p, taus, {0.0, 1e-11, 2000, ""}).variance) <
-          test::kClosedVsNestedRel);
+}
+}  // namespace
+
+TEST_CASE("depth: deep residual and two-layer Rosenbrock per-mode flows agree with the quadrature of their solutions", "[fast][models]") {
+  check_against_quadrature(OuterMethod::rosenbrock);
+}
+
+TEST_CASE("depth: deep residual and two-layer bsimp per-mode flows agree with the quadrature of their solutions", "[fast][models]") {
+  check_against_quadrature(OuterMethod::bsimp);
+}
+
+TEST_CASE("depth: the stuck two-layer start b = -a stays stuck in the numeric per-mode flows", "[fast][models]") {
+  // Regression: w = −a² decays to the fixed point 0⁻; a numeric step that overshot 0 by less than atol used to be
+  // driven to w* by the unstable side of that fixed point (ModeMobility::side now keeps w on its side), which made
+  // the late-τ variance of the stuck mode 16× too large.
+  const Eigen::VectorXd lambda = Eigen::VectorXd::Constant(2, 1.0);
+  DenoiserProblem p = problem(ModelKind::two_layer, 2, lambda, 0.09);
+  p.a = (Eigen::VectorXd(2) << 0.3, 0.3).finished();
+  p.b = (Eigen::VectorXd(2) << -0.3, 0.3).finished();  // mode 0 stuck, mode 1 balanced (C = 0, logistic)
+  p.Q = p.a.cwiseProduct(p.b);
+  p.eta = 0.5;
+  const std::vector<double> taus{0.0, 1.0, 100.0};
+  const auto quad = quadrature_trajectory(p, taus);
+  REQUIRE(quad.variance(2, 0) == Approx(4e-6).epsilon(1e-9));  // w ≡ 0⁻ at every σ: λ̃ = σ_0²
+  for (OuterMethod outer : {OuterMethod::rosenbrock, OuterMethod::bsimp}) {
+    NestedOptions o;
+    o.outer = outer;
+    o.panels = 6;
+    INFO("outer " << to_string(outer));
+    REQUIRE(max_rel(nested_modewise(p, taus, o).variance, quad.variance) < test::kClosedVsNestedRel);
+  }
 }
 
 TEST_CASE("depth: full-matrix PF transport on two-layer and deep chain flows matches the per-mode answer", "[slow][models]") {

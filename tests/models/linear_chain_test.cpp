@@ -27,15 +27,15 @@ DenoiserProblem make_problem(ModelKind kind, int depth, bool tied, int hidden, d
   p.b0 = Eigen::VectorXd::Zero(d);
   switch (kind) {
     case ModelKind::two_layer:
-      p.a = Eigen::Vector3d(0.6, -0.3, 0.2);
-      p.b = Eigen::Vector3d(0.2, -0.5, 0.4);
+      p.a = (Eigen::VectorXd(3) << 0.6, -0.3, 0.2).finished();
+      p.b = (Eigen::VectorXd(3) << 0.2, -0.5, 0.4).finished();
       p.Q = p.a.cwiseProduct(p.b);
       break;
     case ModelKind::deep_residual:
-      p.v = Eigen::Vector3d(-0.4, -0.7, -0.2);
+      p.v = (Eigen::VectorXd(3) << -0.4, -0.7, -0.2).finished();
       p.Q = p.v.unaryExpr([depth](double v) { return std::pow(1 + v, depth); });
       break;
-    default: p.Q = Eigen::Vector3d(0.3, 0.05, 0.6);
+    default: p.Q = (Eigen::VectorXd(3) << 0.3, 0.05, 0.6).finished();
   }
   p.validate();
   return p;
@@ -82,7 +82,7 @@ TEST_CASE("chain: gradient matches central finite differences of the loss (2.2) 
   }
 }
 
-TEST_CASE("chain: the symmetric two-layer gradient is (G + G^T) P as in (5.1)", "[fast][models]") {
+TEST_CASE("chain: the symmetric two-layer gradient is G plus its transpose times P as in (5.1)", "[fast][models]") {
   const DenoiserProblem p = make_problem(ModelKind::two_layer_symmetric, 2, false, 5, 0.3);
   const LinearChain chain = p.chain();
   const Eigen::VectorXd theta = p.initial_parameters();

@@ -100,7 +100,7 @@ TEST_CASE("two-layer: explicit solution (6.4) matches rk8pd on the (a b) flow (6
         const double L = lambda + sigma * sigma, g = 2 * L * (s(0) * s(1) - lambda / L);  // (6.2)
         ds(0) = -eta * s(1) * g;
         ds(1) = -eta * s(0) * g;
-      }, Eigen::Vector2d(a0, b0), tau);
+      }, (Eigen::VectorXd(2) << a0, b0).finished(), tau);
       const tl::ModeLayers e = tl::explicit_solution(lambda, sigma, eta, tau, {a0, b0});
       const auto [p, q] = tl::pq_from_weight(a0 * b0, a0 * a0 - b0 * b0);
       worst = std::max({worst, std::abs(e.a - x(0)), std::abs(e.b - x(1)),
@@ -158,7 +158,7 @@ TEST_CASE("two-layer: off-diagonal rate (5.6) is the linearisation of the full-m
   for (double sigma : {0.1, 1.0})
     for (auto [wk, wm] : std::vector<std::pair<double, double>>{{0.01, 0.02}, {0.9, 0.001}, {0.8, 0.3}}) {
       const double eps = 1e-7;
-      Eigen::MatrixXd Wt = Eigen::Vector3d(wk, wm, 0.2).asDiagonal();
+      Eigen::MatrixXd Wt = (Eigen::VectorXd(3) << wk, wm, 0.2).finished().asDiagonal();
       Wt(k, m) = Wt(m, k) = eps;
       // P with P Pᵀ = U Wt Uᵀ (symmetric square root), then the flow on P.
       Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> es(Wt);
