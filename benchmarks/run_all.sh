@@ -2,7 +2,7 @@
 # Runs every benchmark and its Python peer in the same session, writes benchmarks/results/<name>.json (C++ result,
 # peer result and machine description together) and prints a summary table (benchmarks/summarise.py).
 #
-#   benchmarks/run_all.sh                 # all three: closed_form, modewise, full_matrix
+#   benchmarks/run_all.sh                 # all four: closed_form, modewise, full_matrix, depth
 #   benchmarks/run_all.sh modewise        # a subset, by name
 #
 # Environment: BUILD_DIR (default build/bench, configured Release, CUDA off, if missing), PYTHON (default
@@ -17,11 +17,11 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/benchmarks/results}"
 QUICK="${QUICK:-0}"
 NAMES=("$@")
-[ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix)
+[ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix depth)
 for n in "${NAMES[@]}"; do
   case "$n" in
-    closed_form | modewise | full_matrix) ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix)" >&2; exit 1 ;;
+    closed_form | modewise | full_matrix | depth) ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth)" >&2; exit 1 ;;
   esac
 done
 
@@ -111,7 +111,16 @@ for name in "${NAMES[@]}"; do
       "$PYTHON" "$ROOT/benchmarks/peers/full_matrix.py" --dump "$SCRATCH/full_matrix/d64" --reps 2 \
         > "$SCRATCH/full_matrix.peer.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix)" >&2; exit 1 ;;
+    depth)
+      reps=2; ros="1e-8,1e-10,1e-12"; bsimp=1; [ "$QUICK" = 1 ] && { reps=1; ros="1e-10"; bsimp=0; }
+      "$BIN/bench_depth" --reps "$reps" --ros-rtol "$ros" --bsimp "$bsimp" --dump "$SCRATCH/depth" \
+        > "$SCRATCH/depth.cpp.json"
+      "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-10 --methods lsoda,bdf \
+        > "$SCRATCH/depth.peer_rtol1e-10.json"
+      [ "$QUICK" = 1 ] || "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-12 \
+        --methods lsoda > "$SCRATCH/depth.peer_rtol1e-12.json"
+      ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth)" >&2; exit 1 ;;
   esac
   merge "$name"
 done
