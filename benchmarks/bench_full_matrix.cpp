@@ -59,7 +59,7 @@ struct Nodes {
   double construct_s = 0, advance_s = 0;
 };
 
-// The outer part of nested_full_matrix with the exponential integrator (one_layer_nested.cpp, FullMatrixFlow).
+// The outer part of nested_full_matrix with the exponential integrator (nested_paths.cpp, FullMatrixFlow).
 Nodes outer_flows(const DenoiserProblem& p, double tau, const NestedOptions& o) {
   Nodes n{solver::PanelGrid(std::log(p.range.sigma_min), std::log(p.range.sigma_max), o.panels, o.points_per_panel),
           {}};
@@ -83,7 +83,7 @@ Nodes outer_flows(const DenoiserProblem& p, double tau, const NestedOptions& o) 
   return n;
 }
 
-// The denoiser callback of nested_full_matrix (one_layer_nested.cpp), verbatim apart from the node storage.
+// The denoiser callback of nested_full_matrix (nested_paths.cpp), verbatim apart from the node storage.
 auto interpolating_denoiser(const Nodes& n, Eigen::Index d, std::vector<double>& coeffs, Eigen::MatrixXd& X) {
   return [&n, d, &coeffs, &X](double s, Eigen::MatrixXd& W, Eigen::VectorXd& b) {
     const std::size_t first = n.grid.stencil(s, coeffs);

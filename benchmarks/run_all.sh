@@ -2,7 +2,7 @@
 # Runs every benchmark and its Python peer in the same session, writes benchmarks/results/<name>.json (C++ result,
 # peer result and machine description together) and prints a summary table (benchmarks/summarise.py).
 #
-#   benchmarks/run_all.sh                 # closed_form, modewise, full_matrix (the numerics benchmarks)
+#   benchmarks/run_all.sh                 # closed_form, modewise, full_matrix, depth (the numerics benchmarks)
 #   benchmarks/run_all.sh modewise        # a subset, by name
 #   benchmarks/run_all.sh train           # trainer vs PyTorch eager (needs python3-torch; not in the default set)
 #
@@ -20,12 +20,12 @@ PYTHON="${PYTHON:-/usr/bin/python3}"
 RESULTS_DIR="${RESULTS_DIR:-$ROOT/benchmarks/results}"
 QUICK="${QUICK:-0}"
 NAMES=("$@")
-[ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix)
+[ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix depth)
 for n in "${NAMES[@]}"; do
   case "$n" in
-    closed_form | modewise | full_matrix) ;;
+    closed_form | modewise | full_matrix | depth) ;;
     train) "$PYTHON" -c "import torch" 2>/dev/null || { echo "run_all.sh: train needs PyTorch in $PYTHON" >&2; exit 1; } ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix train)" >&2; exit 1 ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth train)" >&2; exit 1 ;;
   esac
 done
 
@@ -147,7 +147,16 @@ for name in "${NAMES[@]}"; do
       "$PYTHON" "$ROOT/benchmarks/peers/train.py" --aggregate "$SCRATCH/train" "$SCRATCH/train.cpp.json" \
         "$SCRATCH/train.peer.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix train)" >&2; exit 1 ;;
+    depth)
+      reps=2; ros="1e-8,1e-10,1e-12"; bsimp=1; [ "$QUICK" = 1 ] && { reps=1; ros="1e-10"; bsimp=0; }
+      "$BIN/bench_depth" --reps "$reps" --ros-rtol "$ros" --bsimp "$bsimp" --dump "$SCRATCH/depth" \
+        > "$SCRATCH/depth.cpp.json"
+      "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-10 --methods lsoda,bdf \
+        > "$SCRATCH/depth.peer_rtol1e-10.json"
+      [ "$QUICK" = 1 ] || "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-12 \
+        --methods lsoda > "$SCRATCH/depth.peer_rtol1e-12.json"
+      ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth train)" >&2; exit 1 ;;
   esac
   merge "$name"
 done

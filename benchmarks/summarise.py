@@ -150,6 +150,46 @@ def train(r):
     return txt
 
 
+def depth(r):
+    s, peers = r["specbias"], r["peer"]
+    if "runs" in peers:  # a single peer file
+        peers = {"peer": peers}
+    txt = ""
+    m = s.get("modewise")
+    if m:
+        pr = m["problem"]
+        peer_runs = [run for p in peers.values() for run in p["runs"]]
+        lsoda = [run for run in peer_runs if run["method"] == "LSODA" and run["rtol"] == 1e-10]
+        ref_t = lsoda[0]["time"]["best_s"] if lsoda else None
+        rows = []
+        for v in m["runs"]:
+            ratio = ref_t / v["best_s"] if ref_t else None
+            rows.append([f"`{v['path']}`", f"{v['outer_rtol']:g}", v["threads"], v["best_s"], v["outer_steps"],
+                         v["outer_rhs_evaluations"], v["max_abs_weight_vs_solution_spot_nodes"],
+                         v["max_rel_variance_vs_solution"], ratio])
+        for v in peer_runs:
+            rows.append([f"SciPy `solve_ivp` {v['method']}", f"{v['rtol']:g}", 1, v["time"]["best_s"], "-",
+                         f"{v['nfev']} (×{pr['d'] * pr['sigma_nodes']})", v["max_abs_weight_vs_solution"],
+                         v["max_rel_variance_vs_solution"], ref_t / v["time"]["best_s"] if ref_t else None])
+        txt += (f"(d1) depth-{pr['depth']} per-mode trajectories, {pr['d']} modes × {pr['sigma_nodes']} σ nodes × "
+                f"{pr['n_tau']} τ; reference: implicit solution (6.6) at every node "
+                f"({fmt(m['solution_path']['best_s'])} s, {m['solution_path']['threads']} threads)\n\n")
+        txt += table(["path", "rtol", "threads", "s", "steps", "RHS evaluations", "max abs weight err",
+                      "max rel λ̃ err", "LSODA(1e-10) s / s"], rows)
+    f = s.get("full_matrix")
+    if f:
+        pr = f["problem"]
+        rows = [[v["threads"], v["best_s"], v["seconds_per_unit_tau"], v["steps"], v["rhs_evaluations"], v["gflops"],
+                 v["eigen_gemm_peak_gflops_hxd_dxd"], v["gflops"] / v["eigen_gemm_peak_gflops_hxd_dxd"],
+                 v["max_abs_diag_vs_solution_6_4"], v["conserved_drift_6_1"]] for v in f["runs"]]
+        txt += (f"\n\n(d2) full-matrix two-layer flow, d = {pr['d']}, h = {pr['h']} ({pr['parameters']} parameters), "
+                f"σ = {pr['sigma']:g}, τ ∈ [0, {pr['tau_end']:g}], dopri5 rtol {pr['rtol']:g}; "
+                f"{fmt(pr['flops_per_rhs'])} flop per RHS\n\n")
+        txt += table(["threads", "s", "s per unit τ", "steps", "RHS evals", "GFLOP/s", "GEMM peak GFLOP/s",
+                      "fraction of peak", "max abs err vs (6.4)", "drift of (6.1)"], rows)
+    return txt
+
+
 def main():
     for path in sys.argv[1:]:
         if not path.endswith(".json"):
@@ -161,7 +201,7 @@ def main():
         print(f"Machine: {m['cpu_model']}, {m['cpus']} CPUs ({m['hypervisor'] or 'bare metal'}), "
               f"{'/'.join(m['simd'])}; {m['cxx']}; source {m.get('source')}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}; "
               f"load average before: {r['load_average_before']}\n")
-        print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix,
+        print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix, "depth": depth,
                "train": train}[name](r))
 
 

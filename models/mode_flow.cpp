@@ -79,6 +79,7 @@ ModeFlowBatch::ModeFlowBatch(const std::vector<ModeMobility>& mobility, const Ei
   L_ = lambda_ + sigma * sigma;
   linear_ = (beta_ == 0.0).all();
   logistic_ = (beta_ == 1.0).all() && (c2_ == 0.0).all();
+  power_ = !linear_ && !logistic_ && (beta_ > 1.0).all() && (c2_ == 0.0).all();
 }
 
 void ModeFlowBatch::mobility(const Eigen::ArrayXd& w, Eigen::ArrayXd& m, Eigen::ArrayXd* dm) const {
@@ -92,12 +93,25 @@ void ModeFlowBatch::mobility(const Eigen::ArrayXd& w, Eigen::ArrayXd& m, Eigen::
     if (dm) *dm = (side_ * w < 0.0).select(0.0, kappa_ * w.sign());
     return;
   }
-  thread_local Eigen::ArrayXd r2, q;
-  r2 = w.square() + c2_;
-  // w = 0 with c = 0 is a fixed point: m = m' = 0 there (q itself would be infinite for β < 2).
-  q = (r2 > 0.0).select((half_beta_m1_ * r2.log()).exp(), 0.0);
-  m = (beta_ == 0.0).select(kappa_, (side_ * w < 0.0).select(0.0, kappa_ * q * r2));
-  if (dm) *dm = (side_ * w < 0.0).select(0.0, kappa_ * beta_ * w * q);
+  if (power_) {
+    // m = κ|w|^β as exp(β ln|w|) (ln 0 = −inf gives 0 at the fixed point w = 0), m' = β m / w (0 at w = 0).
+    // The exponential is evaluated into its own array: inside a select() Eigen falls back to scalar libm exp.
+    thread_local Eigen::ArrayXd e;
+    e = (beta_ * w.abs().log()).exp();
+    m = kappa_ * e;
+    if (dm) *dm = (w == 0.0).select(0.0, beta_ * m / w);
+  } else {
+    thread_local Eigen::ArrayXd r2, q;
+    r2 = w.square() + c2_;
+    q = (half_beta_m1_ * r2.log()).exp();  // (w² + c²)^{β/2 − 1}; +inf at w = c = 0, masked below
+    m = (r2 > 0.0).select(kappa_ * q * r2, (beta_ == 0.0).select(kappa_, 0.0));
+    if (dm) *dm = (r2 > 0.0).select(kappa_ * beta_ * w * q, 0.0);
+  }
+  // The sign restriction of ModeMobility::side: no motion on the far side of the fixed point w = 0.
+  if ((side_ != 0.0).any()) {
+    m = (side_ * w < 0.0).select(0.0, m);
+    if (dm) *dm = (side_ * w < 0.0).select(0.0, *dm);
+  }
 }
 
 void ModeFlowBatch::rhs(const Eigen::ArrayXd& w, Eigen::ArrayXd& dwdt) const {

@@ -62,6 +62,7 @@ class ModeFlowBatch {
   Eigen::ArrayXd kappa_, beta_, half_beta_m1_, c2_, side_, L_, lambda_;
   double eta_;
   bool linear_ = false, logistic_ = false;  // every mode β = 0, or every mode β = 1 with c = 0 (m = κ|w|)
+  bool power_ = false;                      // every mode β > 1 with c = 0 (deep networks: m = κ|w|^β)
 };
 
 }  // namespace specbias::models

@@ -17,7 +17,7 @@ namespace specbias::models {
 namespace {
 // promote_double<false>: evaluate in double, not long double (x87, several times slower; the double rational
 // approximations are accurate to a few ulp). Domain errors throw, underflow returns 0 (Boost's defaults).
-using E1Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+using E1Policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;  // also for ₂F₁
 }  // namespace
 
 double expint_e1(double x) {
@@ -34,7 +34,9 @@ double hyp2f1_1_b_1pb(double b, double z, double one_minus_z) {
                             std::to_string(b) + ", z = " + std::to_string(z) + ")");
   if (z <= 0.5) {
     double error = 0.0;
-    const double value = boost::math::hypergeometric_pFq({1.0, b}, {1.0 + b}, z, &error);
+    // promote_double<false>: sum in double, not long double (0.29 against 0.60 µs per call here; for z ≤ ½ the
+    // series is short, and the checked-series error estimate is enforced below).
+    const double value = boost::math::hypergeometric_pFq({1.0, b}, {1.0 + b}, z, &error, E1Policy());
     if (!(error <= 1e-12 * std::abs(value)))
       throw std::domain_error("hypergeometric_pFq(1, b; 1 + b; z) lost accuracy (b = " + std::to_string(b) +
                               ", z = " + std::to_string(z) + ", error estimate " + std::to_string(error) + ")");
