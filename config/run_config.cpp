@@ -258,24 +258,11 @@ Config parse_table(toml::table table, const std::string& name, const std::vector
 }  // namespace
 
 Config parse_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
-  toml::table table;
-  try {
-    table = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax error: "
-        << e.description();
-    throw ConfigError(msg.str());
-  }
-  return parse_table(std::move(table), name, overrides);
+  return parse_table(parse_toml_text(text, name), name, overrides);
 }
 
 Config load_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("config file '" + path + "' cannot be read (does it exist?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str(), path, overrides);
+  return parse_config(read_config_text(path), path, overrides);
 }
 
 toml::table Config::model_table() const {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <sstream>
 
@@ -216,6 +217,25 @@ void TomlReader::reject_unknown_keys() const {
     }
   };
   walk(root_, "");
+}
+
+toml::table parse_toml_text(const std::string& text, const std::string& name) {
+  try {
+    return toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax error: "
+        << e.description();
+    throw ConfigError(msg.str());
+  }
+}
+
+std::string read_config_text(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError("config file '" + path + "' cannot be read (does it exist?)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 void apply_override(toml::table& root, const std::string& assignment) {

@@ -58,6 +58,11 @@ class TomlReader {
   std::set<std::string> used_;
 };
 
+// Parses TOML text; a syntax error becomes a ConfigError "name:line:col: TOML syntax error: …".
+toml::table parse_toml_text(const std::string& text, const std::string& name);
+// The text of a config file; ConfigError naming the path when it cannot be read.
+std::string read_config_text(const std::string& path);
+
 // Applies a --set override "a.b.c=value" (value parsed as a TOML value; bare words become strings) to `root`.
 // Throws ConfigError naming the override when it is malformed.
 void apply_override(toml::table& root, const std::string& assignment);

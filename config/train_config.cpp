@@ -96,26 +96,14 @@ TrainConfig read(TomlReader& r) {
 }  // namespace
 
 TrainConfig parse_train_config(const std::string& text, const std::string& name, const std::vector<std::string>& overrides) {
-  toml::table table;
-  try {
-    table = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << name << ":" << e.source().begin.line << ":" << e.source().begin.column << ": TOML syntax error: "
-        << e.description();
-    throw ConfigError(msg.str());
-  }
+  toml::table table = parse_toml_text(text, name);
   for (const auto& o : overrides) apply_override(table, o);
   TomlReader reader(std::move(table), name);
   return read(reader);
 }
 
 TrainConfig load_train_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError("config file '" + path + "' cannot be read (does it exist?)");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_train_config(ss.str(), path, overrides);
+  return parse_train_config(read_config_text(path), path, overrides);
 }
 
 toml::table TrainConfig::to_toml() const {
