@@ -26,7 +26,9 @@ void write_wide(const fs::path& path, const std::vector<double>& tau, const Eige
   });
 }
 
-std::string header(const std::string& png, int width = 900, int height = 620) {
+}  // namespace
+
+std::string gnuplot_header(const std::string& png, int width, int height) {
   return fmt::format(
       "set terminal pngcairo size {},{} enhanced font 'DejaVu Sans,11'\nset output '{}'\n"
       "set key outside right top\nset grid\nset palette defined (0 '#440154', 1 '#3b528b', 2 '#21918c', 3 "
@@ -34,7 +36,21 @@ std::string header(const std::string& png, int width = 900, int height = 620) {
       width, height, png);
 }
 
-}  // namespace
+bool run_gnuplot_script(const fs::path& dir, const std::string& name, std::string& message) {
+#ifdef SPECBIAS_GNUPLOT
+  const std::string cmd =
+      fmt::format("cd '{}' && '{}' '{}.gp' 2> '{}.gnuplot.log'", dir.string(), SPECBIAS_GNUPLOT, name, name);
+  if (std::system(cmd.c_str()) == 0 && fs::exists(dir / (name + ".png"))) {
+    fs::remove(dir / (name + ".gnuplot.log"));
+    return true;
+  }
+  message = fmt::format("gnuplot failed for figures/{}.gp (see figures/{}.gnuplot.log)", name, name);
+#else
+  message = "built without gnuplot: figure scripts written to " + dir.string() +
+            " (install gnuplot-nox and run `gnuplot " + name + ".gp` there)";
+#endif
+  return false;
+}
 
 FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
                            const std::vector<Eigen::MatrixXd>& weights_closed,
@@ -55,7 +71,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     write_wide(dir / (stem + "_closed.dat"), r.tau, weights_closed[i]);
     write_wide(dir / (stem + "_numeric.dat"), r.tau, weights_numeric[i]);
     std::ostringstream gp;
-    gp << header(stem + ".png") << fmt::format("set title '{} weights u_k^T W u_k at {{/Symbol s}} = {:g}'\n", kind_title, weight_sigma[i])
+    gp << gnuplot_header(stem + ".png") << fmt::format("set title '{} weights u_k^T W u_k at {{/Symbol s}} = {:g}'\n", kind_title, weight_sigma[i])
        << "set logscale x\nset format x '10^{%T}'\nset xlabel 'training time {/Symbol t}'\nset ylabel 'weight w_k'\n"
        << "plot for " << modes_range << " '" << stem << "_closed.dat' using 1:k with lines lw 2 palette frac (k-2.0)/"
        << std::max(1, d - 1) << " notitle, \\\n     for " << modes_range << " '" << stem
@@ -75,7 +91,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     for (int k = 0; k < d; ++k) targets << p.data.eigenvalues(k) << "\n";
     write_text_atomically(dir / "targets.dat", targets.str());
     std::ostringstream gp;
-    gp << header("variance.png") << "set title '" << kind_title << ": generated variance {/Symbol l}~_k({/Symbol t})'\n"
+    gp << gnuplot_header("variance.png") << "set title '" << kind_title << ": generated variance {/Symbol l}~_k({/Symbol t})'\n"
        << "set logscale xy\nset format x '10^{%T}'\nset format y '10^{%T}'\nset xlabel 'training time {/Symbol t}'\n"
        << "set ylabel 'variance'\n"
        << "plot for " << modes_range << " 'variance_main.dat' using 1:k with lines lw 2 palette frac (k-2.0)/"
@@ -105,7 +121,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     write_text_atomically(dir / "emergence_decaying.dat", decaying.str() + "\n");
     write_text_atomically(dir / "emergence_gray.dat", gray.str() + "\n");
     std::ostringstream gp;
-    gp << header("emergence.png") << "set title 'Emergence time {/Symbol t}* vs mode variance (11.1), fit (11.4)'\n"
+    gp << gnuplot_header("emergence.png") << "set title 'Emergence time {/Symbol t}* vs mode variance (11.1), fit (11.4)'\n"
        << "set logscale xy\nset format x '10^{%T}'\nset format y '10^{%T}'\nset xlabel 'mode variance {/Symbol l}_k'\n"
        << "set ylabel 'emergence time {/Symbol t}*'\n";
     std::vector<std::string> plots;
@@ -135,7 +151,7 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     }
     write_wide(dir / "kl.dat", r.tau, kl);
     std::ostringstream gp;
-    gp << header("kl.png", 800, 500) << "set title 'KL(generated || data) (10.1)'\nset logscale xy\n"
+    gp << gnuplot_header("kl.png", 800, 500) << "set title 'KL(generated || data) (10.1)'\nset logscale xy\n"
        << "set format x '10^{%T}'\nset format y '10^{%T}'\nset xlabel 'training time {/Symbol t}'\nset ylabel 'KL'\n"
        << "plot 'kl.dat' using 1:2 with lines lw 2 title 'closed form', 'kl.dat' using 1:3 every 4 with points pt 6 "
           "title 'numeric'\n";
@@ -143,22 +159,15 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
     scripts.push_back("kl");
   }
 
-#ifdef SPECBIAS_GNUPLOT
+  std::string failure;
   for (const auto& s : scripts) {
-    const std::string cmd = fmt::format("cd '{}' && '{}' '{}.gp' 2> '{}.gnuplot.log'", dir.string(), SPECBIAS_GNUPLOT, s, s);
-    const int rc = std::system(cmd.c_str());
-    if (rc == 0 && fs::exists(dir / (s + ".png"))) {
+    std::string message;
+    if (run_gnuplot_script(dir, s, message))
       report.images.push_back(dir / (s + ".png"));
-      fs::remove(dir / (s + ".gnuplot.log"));
-    } else {
-      report.messages.push_back(fmt::format("gnuplot failed for figures/{}.gp (see figures/{}.gnuplot.log)", s, s));
-    }
+    else if (message != failure)  // "built without gnuplot" once, each real failure on its own
+      report.messages.push_back(failure = message);
   }
   report.messages.push_back(fmt::format("figures: {} PNG files in {}", report.images.size(), dir.string()));
-#else
-  report.messages.push_back("built without gnuplot: figure scripts written to " + dir.string() +
-                            " (install gnuplot-nox and run `gnuplot NAME.gp` there)");
-#endif
   return report;
 }
 

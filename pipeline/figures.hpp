@@ -17,6 +17,12 @@ struct FigureReport {
   std::vector<std::filesystem::path> images;
 };
 
+// The preamble every figure script starts with: pngcairo terminal, output file, key, grid, viridis palette.
+std::string gnuplot_header(const std::string& png, int width = 900, int height = 620);
+// Runs `gnuplot NAME.gp` in dir. True when NAME.png was written (the log is then removed); otherwise the
+// message names the script and its log. Always false, with a hint, in a build without gnuplot.
+bool run_gnuplot_script(const std::filesystem::path& dir, const std::string& name, std::string& message);
+
 FigureReport write_figures(const std::filesystem::path& run_dir, const SimulationResult& r,
                            const std::vector<Eigen::MatrixXd>& weights_closed,
                            const std::vector<Eigen::MatrixXd>& weights_numeric, const std::vector<double>& weight_sigma,

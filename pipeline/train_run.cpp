@@ -23,6 +23,7 @@
 #include "models/data_sources.hpp"
 #include "models/pf_ode.hpp"
 #include "models/splitmix64.hpp"
+#include "pipeline/figures.hpp"
 #include "train/record_schedule.hpp"
 
 #ifdef _OPENMP
@@ -131,21 +132,9 @@ json theory_beside(const train::RecordLog& rec, const Eigen::VectorXd& lambda, c
 }
 
 void run_gnuplot(const fs::path& dir, const std::string& name, std::vector<std::string>& messages) {
-#ifdef SPECBIAS_GNUPLOT
-  const std::string cmd = fmt::format("cd '{}' && '{}' '{}.gp' 2> '{}.gnuplot.log'", dir.string(), SPECBIAS_GNUPLOT, name, name);
-  if (std::system(cmd.c_str()) == 0 && fs::exists(dir / (name + ".png")))
-    fs::remove(dir / (name + ".gnuplot.log"));
-  else
-    messages.push_back(fmt::format("gnuplot failed for figures/{}.gp (see figures/{}.gnuplot.log)", name, name));
-#else
-  (void)dir;
-  (void)name;
-  (void)messages;
-#endif
-}
-
-std::string gp_header(const std::string& png, int w = 900, int h = 620) {
-  return fmt::format("set terminal pngcairo size {},{} enhanced font 'DejaVu Sans,11'\nset output '{}'\nset grid\n", w, h, png);
+  std::string message;
+  if (!run_gnuplot_script(dir, name, message) && (messages.empty() || messages.back() != message))
+    messages.push_back(message);
 }
 
 std::vector<std::string> write_train_figures(const fs::path& run_dir, const train::RecordLog& rec,
@@ -171,7 +160,7 @@ std::vector<std::string> write_train_figures(const fs::path& run_dir, const trai
   });
   {
     std::ostringstream gp;
-    gp << gp_header("variance.png") << "set logscale xy\nset key outside right top\nset xlabel 'training step'\n"
+    gp << gnuplot_header("variance.png") << "set logscale xy\nset key outside right top\nset xlabel 'training step'\n"
        << "set ylabel 'generated variance / {/Symbol l}_k'\nset title 'Generated variance per data eigenmode'\nplot ";
     for (size_t i = 0; i < shown.size(); ++i)
       gp << (i ? ", " : "") << "'variance.dat' using 1:" << i + 2 << " with linespoints pt 7 ps 0.4 title 'k = "
@@ -198,9 +187,9 @@ std::vector<std::string> write_train_figures(const fs::path& run_dir, const trai
   });
   {
     std::ostringstream gp;
-    gp << gp_header("heatmap.png", 1000, 700) << "set xlabel 'record index (step 0 = index 0)'\nset ylabel 'mode k (descending {/Symbol l})'\n"
+    gp << gnuplot_header("heatmap.png", 1000, 700) << "set xlabel 'record index (step 0 = index 0)'\nset ylabel 'mode k (descending {/Symbol l})'\n"
        << "set cblabel 'log_{10}(v_k / {/Symbol l}_k)'\nset title 'Generated variance over training; dots: emergence (grey: gray zone)'\n"
-       << "set palette defined (-2 '#2166ac', 0 '#f7f7f7', 2 '#b2182b')\nset cbrange [-2:2]\nset yrange [] reverse\n"
+       << "set palette defined (-2 '#2166ac', 0 '#f7f7f7', 2 '#b2182b')\nset colorbox\nset cbrange [-2:2]\nset yrange [] reverse\n"
        << "plot 'heatmap.dat' matrix with image notitle, 'emergence_dots.dat' using 1:2:($3 > 0 ? 0x999999 : 0x000000) "
           "with points pt 7 ps 0.5 lc rgb variable notitle\n";
     write_text_atomically(dir / "heatmap.gp", gp.str());
@@ -216,7 +205,7 @@ std::vector<std::string> write_train_figures(const fs::path& run_dir, const trai
   });
   {
     std::ostringstream gp;
-    gp << gp_header("powerlaw.png") << "set logscale xy\nset xlabel 'data variance {/Symbol l}_k'\nset ylabel 'emergence step {/Symbol t}*'\n"
+    gp << gnuplot_header("powerlaw.png") << "set logscale xy\nset xlabel 'data variance {/Symbol l}_k'\nset ylabel 'emergence step {/Symbol t}*'\n"
        << "set title 'Emergence step vs eigenvalue'\nset key top right\nplot 'powerlaw.dat' using 1:($3 == 1 && $4 == 0 ? $2 : 1/0) "
           "with points pt 7 lc rgb '#b2182b' title 'rising', 'powerlaw.dat' using 1:($3 == 0 && $4 == 0 ? $2 : 1/0) with points pt 5 "
           "lc rgb '#2166ac' title 'decaying', 'powerlaw.dat' using 1:($4 == 1 ? $2 : 1/0) with points pt 6 lc 'grey' title 'gray zone'";
@@ -234,7 +223,7 @@ std::vector<std::string> write_train_figures(const fs::path& run_dir, const trai
   // (4) Loss curve from loss.csv.
   {
     std::ostringstream gp;
-    gp << gp_header("loss.png", 800, 500) << "set datafile separator ','\nset logscale xy\nset xlabel 'training step'\n"
+    gp << gnuplot_header("loss.png", 800, 500) << "set datafile separator ','\nset logscale xy\nset xlabel 'training step'\n"
        << "set ylabel 'EDM loss'\nplot '../loss.csv' every ::1 using 1:2 with lines lc rgb '#999999' title 'per step', "
           "'../records.csv' every ::2 using 1:2 with linespoints pt 7 title 'mean between records'\n";
     write_text_atomically(dir / "loss.gp", gp.str());
@@ -267,7 +256,7 @@ std::vector<std::string> write_train_figures(const fs::path& run_dir, const trai
       }
     });
     std::ostringstream gp;
-    gp << gp_header("samples.png", 900, std::max(200, static_cast<int>(90 * rows.size())))
+    gp << gnuplot_header("samples.png", 900, std::max(200, static_cast<int>(90 * rows.size())))
        << "unset grid\nunset xtics\nunset ytics\nunset colorbox\nset palette gray\nset cbrange [-1:1]\nset yrange [] reverse\n"
        << "set size ratio -1\nset title 'Samples over training (rows: records from step 0 to the last)'\n"
        << "plot 'samples.dat' matrix with image notitle\n";

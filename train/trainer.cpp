@@ -69,6 +69,13 @@ Eigen::MatrixXd read_matrix(const fs::path& p) {
   return m;
 }
 
+// Doubles as 17-digit strings: an exact round trip through JSON, NaN included (the first record's loss).
+nlohmann::json exact_strings(const std::vector<double>& v) {
+  nlohmann::json a = nlohmann::json::array();
+  for (double x : v) a.push_back(num(x));
+  return a;
+}
+
 template <class Net>
 void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, const RecordLog& rec,
                       const nlohmann::json& fp) {
@@ -90,21 +97,9 @@ void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, 
       {"loss_count", st.loss_count},
       {"wall_s", st.wall_s},
       {"record_steps_done", rec.steps},
-      {"record_loss_mean", [&] {
-         nlohmann::json a = nlohmann::json::array();
-         for (double x : rec.loss_mean) a.push_back(num(x));  // strings: exact round trip, NaN allowed
-         return a;
-       }()},
-      {"record_mean_error", [&] {
-         nlohmann::json a = nlohmann::json::array();
-         for (double x : rec.mean_error) a.push_back(num(x));
-         return a;
-       }()},
-      {"record_alignment", [&] {
-         nlohmann::json a = nlohmann::json::array();
-         for (double x : rec.alignment) a.push_back(num(x));
-         return a;
-       }()},
+      {"record_loss_mean", exact_strings(rec.loss_mean)},
+      {"record_mean_error", exact_strings(rec.mean_error)},
+      {"record_alignment", exact_strings(rec.alignment)},
       {"fingerprint", fp}};
   write_text_atomically(tmp / "state.json", state.dump(1));
   // Swap in: the previous checkpoint survives until the new one is complete.
@@ -158,11 +153,11 @@ State read_checkpoint(const fs::path& run_dir, Net& net, RecordLog& rec, const n
   return st;
 }
 
-// Standard-normal latents for samples [first, first + n) of a record, d × n, column by column.
-void draw_latents(Rng& rng, Index d, Index n, MatF& z) {
-  ensure_shape(z, d, n);
-  for (Index j = 0; j < n; ++j)
-    for (Index i = 0; i < d; ++i) z(i, j) = static_cast<float>(rng.normal());
+// Standard-normal latents for the next n samples of a record, d × n, column by column (one batched draw).
+void draw_latents(Rng& rng, Index d, Index n, std::vector<double>& scratch, MatF& z) {
+  scratch.resize(static_cast<std::size_t>(d * n));
+  rng.fill_normal(scratch);
+  z = Eigen::Map<const Eigen::MatrixXd>(scratch.data(), d, n).cast<float>();
 }
 
 }  // namespace
@@ -238,6 +233,7 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
   EdmContext<float, Net> sample_ctx;
   MatF z;
   VecF sigma_vec;
+  std::vector<double> latent_scratch;
   auto record = [&](std::int64_t step) {
     stats.reset();
     Rng fixed(o.sample_seed);  // fixed latents: the same stream at every record
@@ -245,7 +241,7 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
     MatF kept;
     for (std::int64_t first = 0; first < o.eval_samples; first += o.chunk) {
       const Index n = static_cast<Index>(std::min(o.chunk, o.eval_samples - first));
-      draw_latents(latent_rng, d, n, z);
+      draw_latents(latent_rng, d, n, latent_scratch, z);
       heun_sample<float>(
           [&](const MatF& x, double sigma, MatF& out) {
             sigma_vec.setConstant(x.cols(), static_cast<float>(sigma));
@@ -312,7 +308,6 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
   EdmContext<float, Net> train_ctx;
   MatF batch(d, o.batch), eps;
   VecF sigma;
-  const std::int64_t last_checkpoint_hint = o.checkpoint_every;
   std::int64_t last_good_checkpoint = st.step;
   for (std::int64_t step = st.step + 1; step <= o.steps; ++step) {
     for (Index j = 0; j < batch.cols(); ++j)  // with replacement (EMPIRICAL §1)
@@ -341,7 +336,7 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
       record(step);
       ++next_record;
     }
-    if ((last_checkpoint_hint > 0 && step % last_checkpoint_hint == 0) || step == o.steps) {
+    if ((o.checkpoint_every > 0 && step % o.checkpoint_every == 0) || step == o.steps) {
       checkpoint();
       last_good_checkpoint = step;
     }

@@ -191,13 +191,16 @@ TEST_CASE("solver: direct nested driver covers every tau once with per-block nod
   for (const int threads : {1, 2, 5}) {
     std::vector<double> sums(taus.size(), -1.0);
     std::vector<int> visits(taus.size(), 0);
+    std::vector<double> taus_seen(taus.size(), -1.0);
     run_nested_direct<Node>([] { return std::vector<Node>{{1.0}, {2.0}}; }, taus, threads,
                             [&](std::size_t j, double tau, const std::vector<Node>& nodes) {
                               ++visits[j];  // distinct j per call: no race
-                              sums[j] = nodes[0].value + nodes[1].value + 0.0 * tau;
+                              taus_seen[j] = tau;
+                              sums[j] = nodes[0].value + nodes[1].value;
                             });
     for (size_t j = 0; j < taus.size(); ++j) {
       REQUIRE(visits[j] == 1);
+      REQUIRE(taus_seen[j] == taus[j]);
       REQUIRE(sums[j] == Approx(std::exp(-taus[j]) + std::exp(-2 * taus[j])));
     }
   }
