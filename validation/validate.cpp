@@ -1,5 +1,7 @@
 #include "validation/validate.hpp"
 
+#include "validation/conv_validate.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <algorithm>
@@ -187,6 +189,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
+  if (c.model.convolutional()) return run_conv_validation(c);  // THEORY §7 (validation/conv_validate)
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {
