@@ -185,7 +185,12 @@ double denoiser_weight(LossKind kind, double sigma, double w) {
 }
 
 double generated_variance_quadrature(const LossSpec& spec, const std::function<double(double nu)>& w,
-                                     std::vector<double> breakpoints, const solver::QuadratureOptions& options) {
+                                     std::vector<double> breakpoints, const solver::QuadratureOptions& options_in) {
+  // The integral is an exponent: an absolute error ε in it is a relative error 2ε in λ̃, and it can be exactly 0
+  // (w = 0 for flow matching at τ = 0, or the exact transport at the optimum), where a relative tolerance alone is
+  // unreachable. So an absolute floor of 1e-14 joins the relative tolerance.
+  solver::QuadratureOptions options = options_in;
+  options.abs_tol = std::max(options.abs_tol, 1e-14);
   double integral;
   if (uses_sigma(spec.kind)) {
     // ∫_{σ_T}^{σ_0} m dσ = ∫_{ln σ_T}^{ln σ_0} m(e^s) e^s ds
