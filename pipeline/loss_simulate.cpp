@@ -99,7 +99,7 @@ std::string loss_description(const lf::LossSpec& s) {
     case lf::LossKind::vp_eps: return "VP epsilon-prediction, alpha = 1/sqrt(1+sigma^2) (2.2)";
     case lf::LossKind::vp_v: return "VP v-prediction, alpha = 1/sqrt(1+sigma^2) (2.2)";
     case lf::LossKind::flow_matching:
-      return fmt::format("flow matching, velocity field over t in [{:g}, {:g}] (9.1)", s.t_min, s.t_max);
+      return fmt::format("flow matching, t in [{:g}, {:g}] (9.1)", s.t_min, s.t_max);
   }
   return "?";
 }
@@ -273,7 +273,7 @@ SimulationResult simulate_loss_family(const config::Config& c, const std::functi
                    : fits.contains("numeric")    ? fits["numeric"]
                                                  : json();
   summary["model"] = {{"kind", "one_layer"}, {"depth", 1}, {"aligned", true},
-                      {"description", "one-layer W x + b (3.1), loss " + c.training.loss}};
+                      {"description", "one-layer W x + b (3.1), " + loss_description(spec)}};
   summary["validation"] = validation;
   summary["timings"] = timings;
   if (r.numeric)

@@ -465,8 +465,8 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
       if (w_closed[i].allFinite()) weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
     r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
                                                                  {"tolerance_abs", c.validation.weights_abs}};
-    logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",
-                 fmt::join(weight_levels(c), ", "), weight_err);
+    logger->info("weights at {} in [{}]: numeric vs closed form max abs error {:.2e}",
+                 c.training.loss == "flow_matching" ? "t" : "sigma", fmt::join(weight_levels(c), ", "), weight_err);
   }
 
   // KL divergence and alignment per τ.
