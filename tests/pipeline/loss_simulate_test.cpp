@@ -1,0 +1,72 @@
+// `specbias simulate` with `[training] loss` (THEORY §2.2, §9): the default edm_x path is untouched (bit-identical
+// to a config without the key), and every variant runs end to end with its closed form / quadrature / numeric
+// paths agreeing and flow matching reaching the data variance exactly (9.5).
+#include <catch2/catch.hpp>
+
+#include "config/run_config.hpp"
+#include "pipeline/loss_simulate.hpp"
+#include "pipeline/simulate.hpp"
+#include "support/tolerances.hpp"
+
+using specbias::config::parse_config;
+using specbias::pipeline::simulate;
+
+namespace {
+const std::string kBase = R"([data]
+eigenvalues = [10.0, 1.0, 0.05, 0.002]
+[model]
+kind = "one_layer"
+Q = 0.1
+[training]
+eta = 1.0
+tau = [0.0, 0.01, 1.0, 100.0, 1e8]
+[solver]
+panels = 12
+[output]
+figures = false
+)";
+}  // namespace
+
+TEST_CASE("loss simulate: loss edm_x runs the original path bit for bit", "[fast][losses]") {
+  const auto plain = simulate(parse_config(kBase, "plain.toml"));
+  const auto edm_x = simulate(parse_config(kBase, "edm_x.toml", {"training.loss=\"edm_x\""}));
+  REQUIRE(plain.closed_form);
+  REQUIRE(plain.numeric);
+  REQUIRE(edm_x.closed_form->variance == plain.closed_form->variance);
+  REQUIRE(edm_x.numeric->variance == plain.numeric->variance);
+  REQUIRE(!edm_x.summary.contains("loss"));
+}
+
+TEST_CASE("loss simulate: flow matching runs end to end and generates the data variance at the optimum", "[fast][losses]") {
+  const auto r = simulate(parse_config(kBase, "fm.toml", {"training.loss=\"flow_matching\""}));
+  REQUIRE(r.closed_form);
+  REQUIRE(r.quadrature);
+  REQUIRE(r.numeric);
+  REQUIRE(r.summary["loss"]["kind"] == "flow_matching");
+  const auto last = static_cast<Eigen::Index>(r.tau.size() - 1);
+  for (int k = 0; k < 4; ++k) {
+    REQUIRE(r.closed_form->variance(0, k) == Approx(std::exp(0.2)).epsilon(1e-14));  // (9.6) at τ = 0
+    REQUIRE(r.closed_form->variance(last, k) == Approx(r.problem.data.eigenvalues(k)).epsilon(1e-12));  // (9.5)
+    REQUIRE(r.numeric->variance(last, k) == Approx(r.problem.data.eigenvalues(k)).epsilon(1e-7));
+  }
+  REQUIRE(r.summary["validation"]["quadrature_vs_closed_form"]["max_rel"].get<double>() < specbias::test::kClosedVsQuadratureRel);
+  REQUIRE(r.summary["validation"]["numeric_vs_closed_form"]["max_rel"].get<double>() < 1e-7);
+}
+
+TEST_CASE("loss simulate: VP variants without closed form use the sampler quadrature as reference", "[fast][losses]") {
+  for (const char* loss : {"vp_x", "vp_eps", "vp_v", "edm_eps"}) {
+    const auto r = simulate(parse_config(kBase, "vp.toml", {std::string("training.loss=\"") + loss + "\""}));
+    INFO(loss);
+    REQUIRE(r.quadrature);
+    REQUIRE(r.numeric);
+    REQUIRE(bool(r.closed_form) == (std::string(loss) == "edm_eps"));
+    const auto& ref = r.closed_form ? *r.closed_form : *r.quadrature;
+    REQUIRE(((r.numeric->variance - ref.variance).array() / ref.variance.array()).abs().maxCoeff() < 1e-7);
+    // τ = 1e8 is converged: the documented optimum variance ((4.8), α(σ_0)²·(4.8)).
+    const auto spec = specbias::pipeline::loss_spec(parse_config(kBase, "vp.toml", {std::string("training.loss=\"") + loss + "\""}));
+    const auto last = static_cast<Eigen::Index>(r.tau.size() - 1);
+    for (int k = 0; k < 4; ++k)
+      REQUIRE(ref.variance(last, k) ==
+              Approx(specbias::models::loss_family::optimum_generated_variance(spec, r.problem.data.eigenvalues(k))).epsilon(1e-9));
+  }
+}
