@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "analysis/emergence.hpp"
 #include "models/data_sources.hpp"
 #include "models/loss_family.hpp"
 #include "models/one_layer.hpp"
@@ -258,6 +259,7 @@ TEST_CASE("loss family: numeric nested path (Rosenbrock flows + dopri5 sampler) 
   const std::vector<double> taus{0.0, 1e-3, 0.1, 2.0, 50.0, 1e4};
   NestedOptions o;
   o.threads = 1;
+  o.panels = 12;  // 144 nodes keep the test fast; the interpolation error stays far below the tolerance
   for (LossKind k : kAll) {
     const lf::LossSpec spec = spec_for(k);
     const GeneratedTrajectory num = lf::nested_trajectory(spec, p, taus, o);
@@ -341,4 +343,25 @@ TEST_CASE("flow matching: two-layer PP^T solution (9.7) matches its ODE and cann
     REQUIRE(two_layer == Approx(1 + lambda).epsilon(test::kClosedVsQuadratureRel));
     REQUIRE(std::abs(two_layer / lambda - 1) > 0.1);
   }
+}
+
+TEST_CASE("flow matching: emergence exponents of (9.6) approach one half (geometric) and one (harmonic) for extreme modes", "[fast][losses]") {
+  // Derived here from (9.6) with Q = 0 (so J drops out): for λ ≪ 1 and 1 ≪ c ≪ 1/λ, ln λ̃ ≈ ln λ − γ − ln(cλ), so the
+  // geometric threshold √(λ·1) is met at c ∝ λ^{−1/2} (α = 1/2) and the harmonic one ≈ 2λ at cλ = const (α = 1); for
+  // λ ≫ 1 and c ≪ 1, ln λ̃ ≈ ln(cλ) + E1(cλ) + γ, a function of cλ for the harmonic threshold ≈ 2 (α = 1), and
+  // λ̃ ≈ λ c e^γ for the geometric threshold √λ (α = 1/2). The closed form and the root finder of §11 must agree.
+  const lf::LossSpec fm = spec_for(LossKind::flow_matching);
+  auto tau_star = [&](double lambda, analysis::Criterion crit) {
+    auto v = [&](double tau) { return lf::generated_variance_closed_form(fm, lambda, 0.0, 1.0, tau); };
+    const auto e = analysis::first_crossing_continuous(v, v(0.0), lambda, crit, 1e-14, 1e14, 40);
+    REQUIRE(e);
+    return e->tau;
+  };
+  auto slope = [&](double lo, double hi, analysis::Criterion crit) {
+    return -std::log(tau_star(hi, crit) / tau_star(lo, crit)) / std::log(hi / lo);
+  };
+  REQUIRE(slope(1e-9, 1e-7, analysis::Criterion::geometric) == Approx(0.5).margin(1e-3));
+  REQUIRE(slope(1e-9, 1e-7, analysis::Criterion::harmonic) == Approx(1.0).margin(1e-3));
+  REQUIRE(slope(1e7, 1e9, analysis::Criterion::geometric) == Approx(0.5).margin(1e-3));
+  REQUIRE(slope(1e7, 1e9, analysis::Criterion::harmonic) == Approx(1.0).margin(1e-3));
 }
