@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "common/errors.hpp"
 #include "models/linear_chain.hpp"
 #include "models/one_layer.hpp"
 #include "models/nested_paths.hpp"
@@ -187,6 +188,10 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
+  if (c.training.loss != "edm_x")
+    throw ConfigError(c.source + ": [training] loss = \"" + c.training.loss + "\": `specbias validate` checks the edm_x "
+                      "paths only; for the loss variants `specbias simulate` compares the closed form, the sampler "
+                      "quadrature and the numeric nested path (summary.json validation)");
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {
