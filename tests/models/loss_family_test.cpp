@@ -309,7 +309,7 @@ TEST_CASE("flow matching: full-matrix velocity ODE at the optimum (9.2) maps N(0
   }
 }
 
-TEST_CASE("flow matching: two-layer PP^T solution (9.7) matches its ODE and cannot represent negative W*", "[fast][losses]") {
+TEST_CASE("flow matching: symmetric two-layer solution (9.7) matches its ODE and cannot represent negative W*", "[fast][losses]") {
   const double eta = 1.0, Q = 0.1;
   for (double lambda : {0.1, 1.0, 5.0}) {
     for (double t : {0.1, 0.5, 0.9, 0.99}) {
