@@ -4,8 +4,10 @@
 #include <catch2/catch.hpp>
 
 #include "common/errors.hpp"
+#include "common/npy.hpp"
 #include "config/run_config.hpp"
 #include "pipeline/loss_simulate.hpp"
+#include "support/temp_dir.hpp"
 
 using specbias::ConfigError;
 using specbias::config::parse_config;
@@ -111,4 +113,20 @@ tau = [0.0, 0.1, 10.0]
 loss = "edm_eps"
 )";
   require_error(mean, {"[data] mean", "edm_eps", "zero-mean"});
+}
+
+TEST_CASE("loss config: file data must be centred for a loss variant", "[fast][losses]") {
+  specbias::test::TempDir tmp;
+  specbias::write_npy(tmp / "x.npy", Eigen::MatrixXd(Eigen::MatrixXd::Random(20, 3).array() + 1.0));
+  const std::string text = "[data]\nfile = \"" + (tmp / "x.npy").string() + "\"\ncenter = false\n" + R"([model]
+kind = "one_layer"
+[training]
+tau = [0.0, 1.0]
+loss = "flow_matching"
+)";
+  require_error(text, {"[data] center", "flow_matching", "center = true"});
+  // Centred, the same file runs with the variant.
+  std::string centred = text;
+  centred.replace(centred.find("center = false"), 14, "center = true");
+  REQUIRE(parse_config(centred, "loss.toml").training.loss == "flow_matching");
 }
