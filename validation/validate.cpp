@@ -1,11 +1,11 @@
 #include "validation/validate.hpp"
+#include "validation/loss_validate.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "common/errors.hpp"
 #include "models/linear_chain.hpp"
 #include "models/one_layer.hpp"
 #include "models/nested_paths.hpp"
@@ -188,10 +188,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
-  if (c.training.loss != "edm_x")
-    throw ConfigError(c.source + ": [training] loss = \"" + c.training.loss + "\": `specbias validate` checks the edm_x "
-                      "paths only; for the loss variants `specbias simulate` compares the closed form, the sampler "
-                      "quadrature and the numeric nested path (summary.json validation)");
+  if (c.training.loss != "edm_x") return run_loss_validation(c);  // loss variants (§2.2, §9): loss_validate.cpp
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {

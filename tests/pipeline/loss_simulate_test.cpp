@@ -7,6 +7,7 @@
 #include "pipeline/loss_simulate.hpp"
 #include "pipeline/simulate.hpp"
 #include "support/tolerances.hpp"
+#include "validation/validate.hpp"
 
 using specbias::config::parse_config;
 using specbias::pipeline::simulate;
@@ -68,5 +69,17 @@ TEST_CASE("loss simulate: VP variants without closed form use the sampler quadra
     for (int k = 0; k < 4; ++k)
       REQUIRE(ref.variance(last, k) ==
               Approx(specbias::models::loss_family::optimum_generated_variance(spec, r.problem.data.eigenvalues(k))).epsilon(1e-9));
+  }
+}
+
+TEST_CASE("loss simulate: specbias validate runs the loss-variant checks and they pass", "[fast][losses]") {
+  for (const char* loss : {"flow_matching", "vp_eps"}) {
+    const auto rep = specbias::validation::run_validation(
+        parse_config(kBase, "v.toml", {std::string("training.loss=\"") + loss + "\""}));
+    INFO(loss << "\n" << specbias::validation::format_table(rep));
+    REQUIRE(rep.all_pass);
+    // weights, gradient at optimum, minimum loss, [closed form,] numeric nested, optimum sampler
+    REQUIRE(rep.rows.size() == (std::string(loss) == "flow_matching" ? 6u : 5u));
+    REQUIRE(rep.rows.front().check.find(loss) != std::string::npos);
   }
 }
