@@ -42,9 +42,11 @@ void read_loss(TomlReader& r, Config& c) {
   if (t.loss == "edm_x") return;
   const std::string why = "training.loss = \"" + t.loss + "\" is implemented for the one-layer model with an aligned "
                           "start on zero-mean data (THEORY 2.2, 9)";
-  if (c.model.kind != "one_layer")
+  const bool fm_two_layer = t.loss == "flow_matching" && c.model.kind == "two_layer_symmetric";  // (9.7)
+  if (c.model.kind != "one_layer" && !fm_two_layer)
     r.fail("training.loss", why + ", but model.kind = \"" + c.model.kind + "\"",
-           "use model.kind = \"one_layer\", or loss = \"edm_x\" for the other kinds");
+           "use model.kind = \"one_layer\" (flow_matching also takes \"two_layer_symmetric\"), or loss = \"edm_x\" "
+           "for the other kinds");
   if (c.model.W0_offset != "none") r.fail("model.W0_offset", why, "set W0_offset = \"none\"");
   if (c.model.b0 != "zero") r.fail("model.b0", why, "set b0 = \"zero\"");
   if (!c.data.mean.empty()) r.fail("data.mean", why, "remove data.mean");

@@ -284,12 +284,29 @@ double optimum_generated_variance(const LossSpec& spec, double lambda) {
 
 namespace {
 void require_aligned_one_layer(const DenoiserProblem& p, const char* what) {
-  if (p.model.kind != ModelKind::one_layer || !p.aligned())
+  const bool kind_ok = p.model.kind == ModelKind::one_layer || p.model.kind == ModelKind::two_layer_symmetric;
+  if (!kind_ok || !p.aligned())
     throw std::invalid_argument(std::string(what) +
-                                ": loss variants other than edm_x need the one-layer model with an aligned start, "
-                                "b(0) = 0 and zero-mean data");
+                                ": loss variants other than edm_x need the one-layer model (or, for flow matching, the "
+                                "symmetric two-layer model) with an aligned start, b(0) = 0 and zero-mean data");
 }
 
+}  // namespace
+
+bool two_layer_flow_matching(const LossSpec& spec, const DenoiserProblem& p) {
+  if (p.model.kind == ModelKind::one_layer) return false;
+  if (p.model.kind == ModelKind::two_layer_symmetric && spec.kind == LossKind::flow_matching) return true;
+  throw std::invalid_argument("loss \"" + to_string(spec.kind) + "\" with model kind \"" + models::to_string(p.model.kind) +
+                              "\": only flow matching has a two-layer (P Pᵀ) form here (9.7)");
+}
+
+double problem_mode_weight(const LossSpec& spec, const DenoiserProblem& p, int k, double nu, double tau) {
+  const double lambda = p.data.eigenvalues(k);
+  return two_layer_flow_matching(spec, p) ? fm_two_layer_mode_weight(lambda, nu, p.eta, tau, p.Q(k))
+                                          : mode_weight(spec.kind, lambda, nu, p.eta, tau, p.Q(k));
+}
+
+namespace {
 GeneratedTrajectory empty_trajectory(const DenoiserProblem& p, const std::vector<double>& taus) {
   GeneratedTrajectory t;
   t.tau = taus;
@@ -301,6 +318,9 @@ GeneratedTrajectory empty_trajectory(const DenoiserProblem& p, const std::vector
 
 GeneratedTrajectory closed_form_trajectory(const LossSpec& spec, const DenoiserProblem& p, const std::vector<double>& taus) {
   require_aligned_one_layer(p, "loss_family::closed_form_trajectory");
+  if (two_layer_flow_matching(spec, p))
+    throw std::invalid_argument("loss_family::closed_form_trajectory: no closed form for two-layer flow matching; use "
+                                "the sampler quadrature of (9.7)");
   GeneratedTrajectory t = empty_trajectory(p, taus);
   for (std::size_t j = 0; j < taus.size(); ++j)
     for (int k = 0; k < p.data.dim(); ++k)
@@ -316,7 +336,7 @@ GeneratedTrajectory quadrature_trajectory(const LossSpec& spec, const DenoiserPr
   solver::parallel_for(taus.size(), 0, [&](std::size_t j) {
     const double c = 2.0 * p.eta * taus[j];
     for (int k = 0; k < p.data.dim(); ++k) {
-      const double lambda = p.data.eigenvalues(k), Q = p.Q(k);
+      const double lambda = p.data.eigenvalues(k);
       // Break points where the weight changes character: σ² = λ (or t = 1/(1+λ)) and where c·rate ≈ 1.
       std::vector<double> bp;
       if (uses_sigma(spec.kind)) {
@@ -326,7 +346,7 @@ GeneratedTrajectory quadrature_trajectory(const LossSpec& spec, const DenoiserPr
         bp.push_back(1.0 / (1.0 + lambda));
       }
       t.variance(static_cast<Eigen::Index>(j), k) = generated_variance_quadrature(
-          spec, [&](double nu) { return mode_weight(spec.kind, lambda, nu, p.eta, taus[j], Q); }, bp, options);
+          spec, [&](double nu) { return problem_mode_weight(spec, p, k, nu, taus[j]); }, bp, options);
     }
   });
   return t;
@@ -345,6 +365,15 @@ solver::DecoupledRosenbrock mode_flows_at(const LossSpec& spec, const DenoiserPr
     const ModeQuadratic m = mode_quadratic(spec.kind, p.data.eigenvalues(k), nu);
     r(k) = 2.0 * p.eta * m.r;
     target(k) = 2.0 * p.eta * m.p;
+  }
+  if (two_layer_flow_matching(spec, p)) {
+    // (9.7): dw/dτ = −η·4w·∂L/∂w = −4w(2η)(r w − p), the (5.2) mobility 4w on the flow-matching mode gradient.
+    auto f = [r, target](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw) { dw = 4.0 * w * (target - r * w); };
+    auto fj = [r, target](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw, Eigen::ArrayXd& jac) {
+      dw = 4.0 * w * (target - r * w);
+      jac = 4.0 * (target - 2.0 * r * w);
+    };
+    return solver::DecoupledRosenbrock(f, fj, Eigen::ArrayXd(p.Q.array()), 0.0, options);
   }
   // dw/dτ = −η ∂L/∂w = −2η(r w − p): the mode gradient itself, not its solution.
   auto f = [r, target](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw) { dw = target - r * w; };
@@ -403,7 +432,7 @@ Eigen::MatrixXd weight_trajectory_closed_form(const LossSpec& spec, const Denois
   Eigen::MatrixXd w(static_cast<Eigen::Index>(taus.size()), p.data.dim());
   for (std::size_t j = 0; j < taus.size(); ++j)
     for (int k = 0; k < p.data.dim(); ++k)
-      w(static_cast<Eigen::Index>(j), k) = mode_weight(spec.kind, p.data.eigenvalues(k), nu, p.eta, taus[j], p.Q(k));
+      w(static_cast<Eigen::Index>(j), k) = problem_mode_weight(spec, p, k, nu, taus[j]);
   return w;
 }
 

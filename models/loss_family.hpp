@@ -103,7 +103,12 @@ double generated_variance_closed_form(const LossSpec& spec, double lambda, doubl
 // with g = t²λ + (1−t)² ((9.5): exactly λ on [0, 1]).
 double optimum_generated_variance(const LossSpec& spec, double lambda);
 
-// ---- trajectories for the pipeline (aligned start, zero mean, one-layer) -------------------------------------
+// ---- trajectories for the pipeline (aligned start, zero mean, one-layer; flow matching also P Pᵀ (9.7)) --------
+// True for flow matching with the symmetric two-layer model, false for the one-layer model; throws
+// std::invalid_argument for any other combination.
+bool two_layer_flow_matching(const LossSpec& spec, const DenoiserProblem& p);
+// w_k(ν, τ) of the problem's model: mode_weight (one layer) or fm_two_layer_mode_weight (9.7).
+double problem_mode_weight(const LossSpec& spec, const DenoiserProblem& p, int k, double nu, double tau);
 GeneratedTrajectory closed_form_trajectory(const LossSpec& spec, const DenoiserProblem& p, const std::vector<double>& taus);
 GeneratedTrajectory quadrature_trajectory(const LossSpec& spec, const DenoiserProblem& p, const std::vector<double>& taus,
                                           const solver::QuadratureOptions& options = {});

@@ -106,6 +106,8 @@ std::string loss_description(const lf::LossSpec& s) {
 
 }  // namespace
 
+const double kTwoLayerFlowMatchingRel = 1e-3;
+
 bool uses_loss_family(const config::Config& c) { return c.training.loss != "edm_x"; }
 
 lf::LossSpec loss_spec(const config::Config& c) {
@@ -149,7 +151,7 @@ json loss_family_weight_emergence(const config::Config& c, const models::Denoise
     const bool positive_ok = c.analysis.criterion == "arithmetic" || (m.v0 > 0 && m.v_target > 0);
     if (lambda > 0 && m.v0 != m.v_target && positive_ok && taus.back() > tau_lo) {
       const auto e = analysis::first_crossing_continuous(
-          [&](double tau) { return lf::mode_weight(spec.kind, lambda, level, p.eta, tau, p.Q(k)); }, m.v0, m.v_target,
+          [&](double tau) { return lf::problem_mode_weight(spec, p, k, level, tau); }, m.v0, m.v_target,
           criterion_of(c), tau_lo, taus.back(), c.analysis.points_per_decade);
       if (e) m.tau_star = e->tau;
     }
@@ -177,17 +179,20 @@ SimulationResult simulate_loss_family(const config::Config& c, const std::functi
   r.problem = build_problem(c, build_data(c));
   const auto& p = r.problem;
   // The config check covers everything it can see; a data file's empirical mean is only known now.
-  if (p.model.kind != models::ModelKind::one_layer || !p.aligned())
+  const bool two_layer = p.model.kind == models::ModelKind::two_layer_symmetric;
+  if ((p.model.kind != models::ModelKind::one_layer && !(two_layer && spec.kind == lf::LossKind::flow_matching)) ||
+      !p.aligned())
     throw ConfigError(c.source + ": [training] loss = \"" + c.training.loss +
                       "\" needs the one-layer model with an aligned start, b(0) = 0 and zero-mean data; this problem "
                       "has " + (p.data.centred() ? std::string("a non-aligned or biased start") : "a non-zero mean") +
                       " (set [data] center = true, W0_offset = \"none\", b0 = \"zero\")");
   log(fmt::format("data: {} (d = {}, lambda in [{:.3g}, {:.3g}], zero mean)", p.data.description, p.data.dim(),
                   p.data.eigenvalues.minCoeff(), p.data.eigenvalues.maxCoeff()));
-  log("model: one-layer W x + b, loss: " + loss_description(spec));
+  log(std::string(two_layer ? "model: symmetric two-layer P P^T (9.7)" : "model: one-layer W x + b") +
+      ", loss: " + loss_description(spec));
   r.numeric_path = "modewise";
   const bool want_closed = c.run.method != "numeric", want_numeric = c.run.method != "closed_form";
-  const bool closed_exists = lf::has_closed_form(spec.kind);
+  const bool closed_exists = lf::has_closed_form(spec.kind) && !two_layer;
   json timings, validation = json::object();
   if (want_closed && closed_exists) {
     const auto t0 = clock::now();
@@ -223,8 +228,12 @@ SimulationResult simulate_loss_family(const config::Config& c, const std::functi
     if (ref) {
       const auto [abs_err, rel_err] = max_errors(r.numeric->variance, ref->variance);
       // The sampler ODE is integrated by dopri5 between interpolated nodes: held to the PF-transport tolerance.
+      // Two-layer flow matching converges to max(W*_k(t), 0), which has a corner at t = 1/(1+λ_k) that the fixed
+      // panel grid does not resolve (the quadrature has it as a break point): measured 4e-4 at 24 panels, 6e-6 at 48.
+      const double tol = two_layer ? std::max(c.validation.pf_transition_rel, kTwoLayerFlowMatchingRel)
+                                   : c.validation.pf_transition_rel;
       validation[r.closed_form ? "numeric_vs_closed_form" : "numeric_vs_quadrature"] = {
-          {"max_abs", abs_err}, {"max_rel", rel_err}, {"tolerance_rel", c.validation.pf_transition_rel}};
+          {"max_abs", abs_err}, {"max_rel", rel_err}, {"tolerance_rel", tol}};
       log(fmt::format("numeric vs {}: max rel error {:.2e} ({:.2f} s)", r.closed_form ? "closed form" : "quadrature",
                       rel_err, timings["numeric_s"].get<double>()));
     }
@@ -272,8 +281,10 @@ SimulationResult simulate_loss_family(const config::Config& c, const std::functi
                    : fits.contains("quadrature") ? fits["quadrature"]
                    : fits.contains("numeric")    ? fits["numeric"]
                                                  : json();
-  summary["model"] = {{"kind", "one_layer"}, {"depth", 1}, {"aligned", true},
-                      {"description", "one-layer W x + b (3.1), " + loss_description(spec)}};
+  summary["model"] = {{"kind", two_layer ? "two_layer_symmetric" : "one_layer"}, {"depth", two_layer ? 2 : 1},
+                      {"aligned", true},
+                      {"description", std::string(two_layer ? "symmetric two-layer P P^T (9.7), " : "one-layer W x + b (3.1), ") +
+                                          loss_description(spec)}};
   summary["validation"] = validation;
   summary["timings"] = timings;
   if (r.numeric)

@@ -16,6 +16,10 @@
 
 namespace specbias::pipeline {
 
+// Tolerance of the numeric nested path against the sampler quadrature for two-layer flow matching (9.7): the
+// converged weight max(W*_k(t), 0) has a corner at t = 1/(1+λ_k) between the fixed grid nodes.
+extern const double kTwoLayerFlowMatchingRel;
+
 // True when the config asks for a loss variant other than edm_x.
 bool uses_loss_family(const config::Config& c);
 models::loss_family::LossSpec loss_spec(const config::Config& c);

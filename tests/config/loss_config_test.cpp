@@ -86,9 +86,17 @@ Q = 0.1
 [training]
 eta = 1.0
 tau = [0.0, 0.1, 10.0]
-loss = "flow_matching"
+loss = "vp_x"
 )";
   require_error(two, {"[training] loss", "two_layer_symmetric", "one_layer"});
+  // Flow matching has the symmetric two-layer form (9.7); the general two-layer and deep kinds have none.
+  std::string fm_two = two;
+  fm_two.replace(fm_two.find("vp_x"), 4, "flow_matching");
+  REQUIRE(parse_config(fm_two, "loss.toml").model.kind == "two_layer_symmetric");
+  std::string fm_deep = fm_two;
+  fm_deep.replace(fm_deep.find("two_layer_symmetric"), 19, "deep_linear");
+  fm_deep.replace(fm_deep.find("Q = 0.1"), 7, "Q = 0.1\ndepth = 3");
+  require_error(fm_deep, {"[training] loss", "deep_linear", "two_layer_symmetric"});
   const std::string biased = R"([data]
 eigenvalues = [1.0, 0.01, 10.0]
 [model]

@@ -83,3 +83,26 @@ TEST_CASE("loss simulate: specbias validate runs the loss-variant checks and the
     REQUIRE(rep.rows.front().check.find(loss) != std::string::npos);
   }
 }
+
+TEST_CASE("loss simulate: two-layer flow matching (9.7) generates 1 + lambda instead of lambda", "[fast][losses]") {
+  // The caveat of (9.7) end to end: the P Pt velocity field cannot follow W*_k(t) < 0 (t < 1/(1+λ)), so the converged
+  // sampler integrates max(W*, 0) and generates 1 + λ (derived in docs/losses.md) — the one-layer model generates λ.
+  const auto r = simulate(parse_config(kBase, "fm2.toml", {"training.loss=\"flow_matching\"",
+                                                           "model.kind=\"two_layer_symmetric\""}));
+  REQUIRE(!r.closed_form);
+  REQUIRE(r.quadrature);
+  REQUIRE(r.numeric);
+  // Early τ (smooth weights) at the PF-transport tolerance; late τ only to the corner-limited kTwoLayerFlowMatchingRel.
+  const Eigen::ArrayXXd rel = ((r.numeric->variance - r.quadrature->variance).array() / r.quadrature->variance.array()).abs();
+  REQUIRE(rel.topRows(3).maxCoeff() < specbias::test::kClosedVsPfTransitionRel);
+  REQUIRE(rel.maxCoeff() < specbias::pipeline::kTwoLayerFlowMatchingRel);
+  REQUIRE(r.summary["validation"]["numeric_vs_quadrature"]["tolerance_rel"] == specbias::pipeline::kTwoLayerFlowMatchingRel);
+  const auto last = static_cast<Eigen::Index>(r.tau.size() - 1);
+  for (int k = 0; k < 4; ++k) {
+    const double lambda = r.problem.data.eigenvalues(k);
+    REQUIRE(r.quadrature->variance(0, k) == Approx(std::exp(0.2)).epsilon(1e-12));  // w = Q at τ = 0, as one layer
+    INFO("lambda " << lambda << " generated " << r.quadrature->variance(last, k));
+    REQUIRE(r.quadrature->variance(last, k) == Approx(1 + lambda).epsilon(1e-4));  // τ = 1e8: converged up to t ≈ t0
+  }
+  REQUIRE(r.summary["model"]["kind"] == "two_layer_symmetric");
+}
