@@ -1,4 +1,5 @@
-// The loss variants of THEORY.md §2.2 (the paper's Table 2) and flow matching (§9) for the one-layer affine model.
+// The loss variants of THEORY.md §2.2 (the paper's Table 2) and flow matching (§9) for the one-layer affine model
+// (flow matching also for the symmetric two-layer model P Pᵀ, (9.7)).
 //
 // Every variant predicts Y = a x0 + b z from X = α x0 + β z; with the moments (2.7) the loss is (1.1), its gradient
 // (2.8), the optimum (2.9) and the minimum loss (2.10). The per-mode gradient flow (zero mean, aligned start) is
