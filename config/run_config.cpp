@@ -20,6 +20,39 @@ toml::array to_array(const std::vector<double>& v) {
 }
 
 // Keys of [model] that only some kinds read; any other kind rejects them by name (rather than as "unknown").
+// [training] loss and the flow-matching time range of [sampling] (THEORY §2.2, §9). The variants other than edm_x
+// are implemented for the one-layer model with an aligned, unbiased start on zero-mean data (models/loss_family).
+void read_loss(TomlReader& r, Config& c) {
+  auto& t = c.training;
+  t.loss = r.string("training.loss", "edm_x", {"edm_x", "edm_eps", "vp_x", "vp_eps", "vp_v", "flow_matching"});
+  const bool fm = t.loss == "flow_matching";
+  if (fm) {
+    c.sampling.t_min = r.number("sampling.t_min", 0.0, Range::closed(0.0, 1.0));
+    c.sampling.t_max = r.number("sampling.t_max", 1.0, Range::closed(0.0, 1.0));
+    if (c.sampling.t_min >= c.sampling.t_max)
+      r.fail("sampling.t_min", "t_min = " + std::to_string(c.sampling.t_min) + " must be smaller than t_max = " +
+                                   std::to_string(c.sampling.t_max),
+             "flow matching samples from t_min (noise) up to t_max (data)");
+    if (r.has("analysis.weight_t"))
+      c.analysis.weight_t = r.number_or_list("analysis.weight_t", 0.5, Range::closed(0.0, 1.0));
+  } else {
+    for (const char* key : {"sampling.t_min", "sampling.t_max", "analysis.weight_t"})
+      if (r.has(key)) r.fail(key, "is only used by training.loss = \"flow_matching\" (loss is \"" + t.loss + "\")");
+  }
+  if (t.loss == "edm_x") return;
+  const std::string why = "training.loss = \"" + t.loss + "\" is implemented for the one-layer model with an aligned "
+                          "start on zero-mean data (THEORY 2.2, 9)";
+  const bool fm_two_layer = t.loss == "flow_matching" && c.model.kind == "two_layer_symmetric";  // (9.7)
+  if (c.model.kind != "one_layer" && !fm_two_layer)
+    r.fail("training.loss", why + ", but model.kind = \"" + c.model.kind + "\"",
+           "use model.kind = \"one_layer\" (flow_matching also takes \"two_layer_symmetric\"), or loss = \"edm_x\" "
+           "for the other kinds");
+  if (c.model.W0_offset != "none") r.fail("model.W0_offset", why, "set W0_offset = \"none\"");
+  if (c.model.b0 != "zero") r.fail("model.b0", why, "set b0 = \"zero\"");
+  if (!c.data.mean.empty()) r.fail("data.mean", why, "remove data.mean");
+  if (!c.data.file.empty() && !c.data.center) r.fail("data.center", why, "set center = true");
+}
+
 void reject_for_kind(TomlReader& r, const std::string& kind, std::initializer_list<const char*> keys,
                      const std::string& fix) {
   for (const char* k : keys) {
@@ -257,6 +290,8 @@ Config read(TomlReader& r) {
            "sigma_min = " + std::to_string(c.sampling.sigma_min) + " must be smaller than sigma_max = " +
                std::to_string(c.sampling.sigma_max), "sampling runs from sigma_max down to sigma_min");
 
+  read_loss(r, c);
+
   // [run]
   c.run.method = r.string("run.method", "both", {"closed_form", "numeric", "both"});
   c.run.numeric_path = r.string("run.numeric_path", "auto", {"auto", "modewise", "full_matrix"});
@@ -392,7 +427,7 @@ toml::table Config::to_toml() const {
     for (int v : data.shape) shape_a.push_back(v);
     data_t.insert("shape", shape_a);
   }
-  return toml::table{
+  toml::table out{
       {"data", data_t},
       {"model", model_table()},
       {"training", toml::table{{"eta", training.eta}, {"tau", to_array(training.tau)}}},
@@ -423,6 +458,16 @@ toml::table Config::to_toml() const {
                                  {"weights_abs", validation.weights_abs}}},
       {"output", toml::table{{"figures", output.figures}, {"npy", output.npy}}},
   };
+  // Loss keys only when not the default, so that edm_x runs resolve exactly as before the loss family existed.
+  if (training.loss != "edm_x") {
+    out["training"].as_table()->insert("loss", training.loss);
+    if (training.loss == "flow_matching") {
+      out["sampling"].as_table()->insert("t_min", sampling.t_min);
+      out["sampling"].as_table()->insert("t_max", sampling.t_max);
+      out["analysis"].as_table()->insert("weight_t", to_array(analysis.weight_t));
+    }
+  }
+  return out;
 }
 
 }  // namespace specbias::config

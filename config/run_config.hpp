@@ -54,11 +54,15 @@ struct TrainingConfig {
   double tau_min = 1e-4, tau_max = 1e5;
   int tau_points = 0;               // > 0: log-spaced range (plus τ = 0 when include_zero)
   bool include_zero = true;
+  // Loss variant (THEORY §2.2, §9): edm_x | edm_eps | vp_x | vp_eps | vp_v | flow_matching. Variants other than
+  // edm_x need kind = one_layer, an aligned start, b(0) = 0 and zero-mean data.
+  std::string loss = "edm_x";
 };
 
 struct SamplingConfig {
   double sigma_min = 0.002;
   double sigma_max = 80.0;
+  double t_min = 0.0, t_max = 1.0;  // loss = flow_matching: the sampler runs over t ∈ [t_min, t_max] ⊆ [0, 1] (9.5)
 };
 
 struct RunConfig {
@@ -84,6 +88,7 @@ struct AnalysisConfig {
   std::string target = "data";          // data (λ_k) | asymptote ((4.8))
   double gray_lo = 0.5, gray_hi = 2.0;  // (11.3)
   std::vector<double> weight_sigma{1.0};// σ values for weight trajectories (Fig. 2A)
+  std::vector<double> weight_t{0.5};    // loss = flow_matching: t values for weight trajectories (Fig. 7)
   int points_per_decade = 40;           // bracketing grid for continuous crossings
 };
 
