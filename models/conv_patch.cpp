@@ -226,23 +226,45 @@ Eigen::VectorXd PatchConvolution::converged_variance(const SamplingRange& r) con
   return (sT * (alpha_ * log_ratio).array().exp()).matrix();
 }
 
-Eigen::VectorXd PatchConvolution::generated_variance(double tau, const SamplingRange& r) const {
-  require(tau >= 0 && std::isfinite(tau), "tau must be finite and >= 0");
-  const double c = clock(tau);
-  if (c == 0.0) return initial_variance(r);
+void PatchConvolution::clock_terms(double c, const SamplingRange& r, Eigen::VectorXd& per_alpha,
+                                   Eigen::VectorXd& per_gap) const {
   const double s0 = r.sigma_min * r.sigma_min, sT = r.sigma_max * r.sigma_max;
   const Eigen::Index P = rho_.size();
   // Stable E1 form of 2 Re[H_k(σ_T) − H_k(σ_0)] (8.9), cf. (4.9):
-  //   Σ_j −α_kj [ln((ρ_j+σ_T²)/(ρ_j+σ_0²)) + E1(c(σ_T²+ρ_j)) − E1(c(σ_0²+ρ_j))] − (β_kj − α_kj) e^{−cρ_j} [E1(cσ_T²) − E1(cσ_0²)]
+  //   Σ_j −α_kj [ln((ρ_j+σ_T²)/(ρ_j+σ_0²)) + E1(c(σ_T²+ρ_j)) − E1(c(σ_0²+ρ_j))]
+  //       −(β_kj − α_kj) e^{−cρ_j} [E1(cσ_T²) − E1(cσ_0²)]
   const double e1_noise = expint_e1(c * sT) - expint_e1(c * s0);
-  Eigen::VectorXd per_alpha(P), per_gap(P);
+  per_alpha.resize(P);
+  per_gap.resize(P);
   for (Eigen::Index j = 0; j < P; ++j) {
     per_alpha(j) = std::log((rho_(j) + sT) / (rho_(j) + s0)) + expint_e1(c * (sT + rho_(j))) -
                    expint_e1(c * (s0 + rho_(j)));
     per_gap(j) = std::exp(-c * rho_(j)) * e1_noise;
   }
+}
+
+Eigen::VectorXd PatchConvolution::generated_variance(double tau, const SamplingRange& r) const {
+  require(tau >= 0 && std::isfinite(tau), "tau must be finite and >= 0");
+  const double c = clock(tau);
+  if (c == 0.0) return initial_variance(r);
+  Eigen::VectorXd per_alpha, per_gap;
+  clock_terms(c, r, per_alpha, per_gap);
   const Eigen::VectorXd two_dH = -(alpha_ * per_alpha) - (beta_ - alpha_) * per_gap;
-  return (sT * two_dH.array().exp()).matrix();
+  return (r.sigma_max * r.sigma_max * two_dH.array().exp()).matrix();
+}
+
+double PatchConvolution::generated_variance_mode(int k, double tau, const SamplingRange& r) const {
+  require(k >= 0 && k < g_.pixels(), "Fourier mode index out of range");
+  require(tau >= 0 && std::isfinite(tau), "tau must be finite and >= 0");
+  const double c = clock(tau);
+  if (c == 0.0) {
+    const double q = cosines_.row(k).dot(w0_);
+    return std::exp(2.0 * q * std::log(r.sigma_max) + 2.0 * (1.0 - q) * std::log(r.sigma_min));
+  }
+  Eigen::VectorXd per_alpha, per_gap;
+  clock_terms(c, r, per_alpha, per_gap);
+  const double two_dH = -alpha_.row(k).dot(per_alpha) - (beta_.row(k) - alpha_.row(k)).dot(per_gap);
+  return r.sigma_max * r.sigma_max * std::exp(two_dH);
 }
 
 Eigen::MatrixXd PatchConvolution::generated_variance_grid(std::span<const double> taus, const SamplingRange& r,
@@ -267,9 +289,25 @@ double PatchConvolution::generated_variance_quadrature(int mode, double tau, con
   // Near-equal patch variances give break points a hair apart, which only cost GSL extra intervals.
   breaks.erase(std::unique(breaks.begin(), breaks.end(), [](double a, double b) { return std::abs(a - b) < 1e-6; }),
                breaks.end());
-  // (8.8): λ̃_k = σ_T² exp(2 ∫ (Re γ_k(e^s, τ) − 1) ds) — generated_variance_quadrature of pf_ode.hpp does exactly that.
-  return models::generated_variance_quadrature([&](double sigma) { return cos_k.dot(filter(sigma, tau)); }, r,
-                                               std::move(breaks), options);
+  // (8.8): λ̃_k = σ_T² exp(2 ∫ (Re γ_k(e^s, τ) − 1) ds). The integrand is smooth, so each piece between break points
+  // gets GSL's plain QAG (61-point Gauss–Kronrod); QAGP's extrapolation over many close break points was seen to stop
+  // with a spurious "roundoff error" at rel_tol 1e-12 on 2-D problems.
+  const double s0 = std::log(r.sigma_min), sT = std::log(r.sigma_max);
+  std::vector<double> edges{s0};
+  for (double b : breaks)
+    if (b > s0 && b < sT) edges.push_back(b);
+  edges.push_back(sT);
+  // |Re γ_k − 1| is O(1), so an absolute floor of rel_tol × (piece width) keeps a piece whose integral nearly
+  // cancels from demanding an unreachable relative accuracy.
+  double integral = 0.0;
+  for (std::size_t i = 0; i + 1 < edges.size(); ++i) {
+    solver::QuadratureOptions piece = options;
+    piece.abs_tol = std::max(options.abs_tol, options.rel_tol * (edges[i + 1] - edges[i]));
+    integral += solver::integrate([&](double s) { return cos_k.dot(filter(std::exp(s), tau)) - 1.0; }, edges[i],
+                                  edges[i + 1], {}, piece)
+                    .value;
+  }
+  return r.sigma_max * r.sigma_max * std::exp(2.0 * integral);
 }
 
 }  // namespace specbias::models

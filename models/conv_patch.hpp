@@ -101,6 +101,8 @@ class PatchConvolution {
 
   // (8.9), all N Fourier modes at one τ ≥ 0 (τ = 0: the §8.3 limit σ_T^{2Re γ_k(0)} σ_0^{2(1 − Re γ_k(0))}).
   [[nodiscard]] Eigen::VectorXd generated_variance(double tau, const SamplingRange& range) const;
+  // (8.9) for one mode k (2·taps + 2 E1 calls): what first-passage root finding evaluates many times.
+  [[nodiscard]] double generated_variance_mode(int mode, double tau, const SamplingRange& range) const;
   // (8.9) on a τ grid: row j = generated_variance(taus[j]); rows in parallel on `threads` (0: all).
   [[nodiscard]] Eigen::MatrixXd generated_variance_grid(std::span<const double> taus, const SamplingRange& range,
                                                         int threads = 0) const;
@@ -122,6 +124,9 @@ class PatchConvolution {
   Eigen::VectorXd Te0_;         // T e_0
   Eigen::MatrixXd cosines_;     // Re φ_k, N × taps
   Eigen::MatrixXd alpha_, beta_;
+
+  // The τ-dependent parts of (8.9) at clock c > 0: per_alpha_j multiplies −α_kj, per_gap_j multiplies −(β_kj − α_kj).
+  void clock_terms(double c, const SamplingRange& range, Eigen::VectorXd& per_alpha, Eigen::VectorXd& per_gap) const;
 };
 
 }  // namespace specbias::models

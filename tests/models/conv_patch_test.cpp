@@ -212,7 +212,11 @@ TEST_CASE("conv_patch: generated variance closed form (8.9) agrees with the quad
     for (double tau : {1e-4, 0.01, 0.3, 5.0}) {
       const Eigen::VectorXd closed = pc.generated_variance(tau, range);
       Eigen::VectorXd quad(g.pixels());
-      for (int k = 0; k < g.pixels(); ++k) quad(k) = pc.generated_variance_quadrature(k, tau, range);
+      for (int k = 0; k < g.pixels(); ++k) {
+        quad(k) = pc.generated_variance_quadrature(k, tau, range);
+        // The one-mode evaluator used for root finding is the same formula, one row of it.
+        REQUIRE(pc.generated_variance_mode(k, tau, range) == Approx(closed(k)).epsilon(1e-14));
+      }
       INFO("dims " << g.dims() << " tau " << tau);
       REQUIRE(max_rel(closed, quad) < test::kClosedVsQuadratureRel);
     }
