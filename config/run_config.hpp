@@ -24,6 +24,7 @@ struct DataConfig {
   long long max_samples = 0;        // 0: all
   bool center = true;               // file data: drop the empirical mean (analyse the covariance only)
   std::vector<double> mean;         // optional non-zero mean (length d)
+  std::vector<int> shape;           // image shape [H, W] or [N] (conv kinds; files N×H×W/MNIST give it implicitly)
 };
 
 struct ModelConfig {
@@ -40,6 +41,11 @@ struct ModelConfig {
   double W0_offset_scale = 0.1;
   std::string b0 = "zero";          // one_layer: zero | nonaligned (13.2 vector)
   double b0_scale = 0.5;
+  // Convolutional kinds conv_full (THEORY §7, K = N) and conv_patch (§8, local K×K patch), circular boundaries.
+  int dims = 1;                     // 1: signals, 2: images; 0: from the data file (no dims, no data.shape)
+  int layers = 1;                   // 1: w ⋆ x (Q = centre tap of a delta start); 2: w₂ ⋆ w₁ ⋆ x (a, b) (7.9)
+  int kernel = 0;                   // conv_patch: odd K, 1 ≤ K ≤ N per axis
+  [[nodiscard]] bool convolutional() const { return kind == "conv_full" || kind == "conv_patch"; }
 };
 
 struct TrainingConfig {

@@ -210,6 +210,8 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   auto log = [&](const std::string& s) {
     if (log_fn) log_fn(s);
   };
+  if (c.model.convolutional())
+    throw ConfigError(c.source + ": [model] kind = \"" + c.model.kind + "\" is not implemented on this branch yet");
   using clock = std::chrono::steady_clock;
   SimulationResult r;
   r.tau = c.training.tau;
