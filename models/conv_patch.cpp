@@ -5,7 +5,11 @@
 #include <complex>
 #include <numbers>
 #include <stdexcept>
+#include <sstream>
 #include <string>
+
+#include "common/errors.hpp"
+#include "models/fourier_spectrum.hpp"
 
 #include "models/special_functions.hpp"
 #include "solver/dense_integrator.hpp"
@@ -62,6 +66,24 @@ Eigen::MatrixXd patch_covariance(const Eigen::MatrixXd& cov, const PatchGeometry
       for (int i = 0; i < N; ++i) sum += cov(g.shifted(i, p), g.shifted(i, q));
       T(p, q) = sum / N;
     }
+  return 0.5 * (T + T.transpose());
+}
+
+Eigen::MatrixXd patch_covariance_stationary(const Eigen::MatrixXd& cov, const PatchGeometry& g, double rel_tol) {
+  check_patch_geometry(g);
+  require(cov.rows() == g.pixels() && cov.cols() == g.pixels(), "covariance is not N x N for the image shape");
+  const ImageShape shape{g.height, g.width};
+  if (!is_stationary(cov, shape, rel_tol)) {
+    std::ostringstream msg;
+    msg << "patch_covariance_stationary: the covariance is not stationary on the " << describe(shape)
+        << " torus (defect " << stationarity_defect(cov, shape) << " of max|Sigma|, allowed <= " << rel_tol
+        << "); one patch's covariance is then not the shift-averaged T of (8.2): use patch_covariance (any Sigma)";
+    throw DataError(msg.str());
+  }
+  const int P = g.taps();
+  Eigen::MatrixXd T(P, P);
+  for (int p = 0; p < P; ++p)
+    for (int q = 0; q < P; ++q) T(p, q) = cov(g.shifted(0, p), g.shifted(0, q));
   return 0.5 * (T + T.transpose());
 }
 

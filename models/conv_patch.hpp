@@ -50,6 +50,12 @@ Eigen::MatrixXd extract_patches(const Eigen::VectorXd& x, const PatchGeometry& g
 
 // (8.2) directly from Σ (N×N, any symmetric covariance, stationary or not): T_pq = (1/N) Σ_i Σ_{i+a_p, i+a_q}.
 Eigen::MatrixXd patch_covariance(const Eigen::MatrixXd& covariance, const PatchGeometry& g);
+// (8.2) for stationary data only: T_pq = Σ_{a_p, a_q}, the covariance of the one patch around pixel 0 (O(K²) instead
+// of O(K²N)). Equals the shift average only when Σ is circulant (1-D) / block-circulant with circulant blocks (2-D):
+// throws DataError naming the stationarity defect and the fix (patch_covariance) otherwise (relative tolerance
+// rel_tol on max|Σ|, as models::is_stationary).
+Eigen::MatrixXd patch_covariance_stationary(const Eigen::MatrixXd& covariance, const PatchGeometry& g,
+                                            double rel_tol = 1e-10);
 // (8.2) from the shift-averaged autocovariance t (length N, index ly·width + lx, cyclic lags):
 // T_pq = t_{a_q − a_p}. Toeplitz in 1-D, block-Toeplitz with Toeplitz blocks in 2-D.
 Eigen::MatrixXd patch_covariance_from_autocovariance(const Eigen::VectorXd& autocovariance, const PatchGeometry& g);
