@@ -96,10 +96,21 @@ EmergenceSpread emergence_spread(std::vector<double> values) {
   s.n = static_cast<int>(values.size());
   if (values.empty()) return s;
   std::sort(values.begin(), values.end());
-  s.p10 = gsl_stats_quantile_from_sorted_data(values.data(), 1, values.size(), 0.1);
-  s.p50 = gsl_stats_quantile_from_sorted_data(values.data(), 1, values.size(), 0.5);
-  s.p90 = gsl_stats_quantile_from_sorted_data(values.data(), 1, values.size(), 0.9);
+  auto q = [&](double p) { return gsl_stats_quantile_from_sorted_data(values.data(), 1, values.size(), p); };
+  s.p10 = q(0.1);
+  s.p25 = q(0.25);
+  s.p50 = q(0.5);
+  s.p75 = q(0.75);
+  s.p90 = q(0.9);
   s.ratio = s.p90 / s.p10;
+  s.iqr_ratio = s.p75 / s.p25;
+  // Two pointers over the sorted clocks: the most values in any [c_i, 2 c_i].
+  std::size_t best = 0;
+  for (std::size_t i = 0, j = 0; i < values.size(); ++i) {
+    while (j < values.size() && values[j] <= 2.0 * values[i]) ++j;
+    best = std::max(best, j - i);
+  }
+  s.densest_factor2 = double(best) / double(values.size());
   return s;
 }
 
@@ -151,9 +162,10 @@ ConvCompareResult compare_convolutions(const config::Config& c, const Eigen::Mat
     const auto t0 = std::chrono::steady_clock::now();
     fill_emergence(c, curves, m);
     const auto& f = m.fits.rising;
-    log(fmt::format("{}: {} usable modes, clock p10 = {:.4g}, p90 = {:.4g}, p90/p10 = {:.4g}; rising fit alpha = {} "
-                    "({:.2f} s)",
-                    m.name, m.spread.n, m.spread.p10, m.spread.p90, m.spread.ratio,
+    log(fmt::format("{}: {} usable modes, clock p10 = {:.4g}, p90 = {:.4g}, p90/p10 = {:.4g}, p75/p25 = {:.4g}, "
+                    "densest factor-2 window {:.3f}; rising fit alpha = {} ({:.2f} s)",
+                    m.name, m.spread.n, m.spread.p10, m.spread.p90, m.spread.ratio, m.spread.iqr_ratio,
+                    m.spread.densest_factor2,
                     f ? fmt::format("{:.4f} (R^2 {:.3f}, n = {})", f->alpha, f->r2, f->n) : std::string("n/a"),
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()));
     r.models.push_back(std::move(m));
@@ -181,8 +193,11 @@ ConvCompareResult compare_convolutions(const config::Config& c, const Eigen::Mat
                            {"kernel", m.kernel},
                            {"clock_per_tau", m.clock_per_tau},
                            {"modes", m.modes.size()},
-                           {"spread", {{"n", m.spread.n}, {"clock_p10", num(m.spread.p10)}, {"clock_p50", num(m.spread.p50)},
-                                       {"clock_p90", num(m.spread.p90)}, {"ratio_p90_p10", num(m.spread.ratio)}}},
+                           {"spread", {{"n", m.spread.n}, {"clock_p10", num(m.spread.p10)}, {"clock_p25", num(m.spread.p25)},
+                                       {"clock_p50", num(m.spread.p50)}, {"clock_p75", num(m.spread.p75)},
+                                       {"clock_p90", num(m.spread.p90)}, {"ratio_p90_p10", num(m.spread.ratio)},
+                                       {"ratio_p75_p25", num(m.spread.iqr_ratio)},
+                                       {"densest_factor2_fraction", num(m.spread.densest_factor2)}}},
                            {"fits", {{"rising", fit_json(m.fits.rising)}, {"decaying", fit_json(m.fits.decaying)}}}});
   }
   r.summary = {{"kind", "conv_compare"},
@@ -268,9 +283,19 @@ ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::
       for (size_t p = 0; (p = pretty.find('_', p)) != std::string::npos; p += 2) pretty.replace(p, 1, "\\_");
       left << (i ? ", \\\n     " : "") << fmt::format("'{}.dat' using 1:2 with points pt 7 ps 0.5 lc rgb '{}' title '{}'",
                                                      m.name, colour, pretty);
-      if (m.fits.rising)
-        left << fmt::format(", \\\n     {:.10g}*x**(-{:.10g}) with lines lw 2 dt 2 lc rgb '{}' title '{{/Symbol a}} = {:.2f}'",
-                            m.clock_per_tau * m.fits.rising->prefactor, m.fits.rising->alpha, colour, m.fits.rising->alpha);
+      if (m.fits.rising) {
+        // The fit line over the rising modes' own variance range only (a function would span the whole axis).
+        double lo = INFINITY, hi = 0;
+        for (const auto& e : m.modes)
+          if (e.tau_star && !e.gray && e.rising && e.lambda > 0) {
+            lo = std::min(lo, e.lambda);
+            hi = std::max(hi, e.lambda);
+          }
+        const auto line = [&](double x) { return m.clock_per_tau * m.fits.rising->prefactor * std::pow(x, -m.fits.rising->alpha); };
+        write_text_atomically(dir / (m.name + "_fit.dat"), fmt::format("{:.10g} {:.10g}\n{:.10g} {:.10g}\n", lo, line(lo), hi, line(hi)));
+        left << fmt::format(", \\\n     '{}_fit.dat' using 1:2 with lines lw 2 dt 2 lc rgb '{}' title '{{/Symbol a}} = {:.2f} (rising)'",
+                            m.name, colour, m.fits.rising->alpha);
+      }
       right << (i ? ", \\\n     " : "")
             << fmt::format("'{}_cdf.dat' using 1:2 with lines lw 2 lc rgb '{}' title '{}: p90/p10 = {:.3g}'", m.name,
                            colour, pretty, m.spread.ratio);

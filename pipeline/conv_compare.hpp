@@ -26,8 +26,10 @@ namespace specbias::pipeline {
 
 struct EmergenceSpread {
   int n = 0;                         // usable modes
-  double p10 = NAN, p50 = NAN, p90 = NAN;  // percentiles of the clock c* (linear interpolation between order stats)
-  double ratio = NAN;                // p90 / p10
+  double p10 = NAN, p25 = NAN, p50 = NAN, p75 = NAN, p90 = NAN;  // percentiles of the clock c* (interpolated)
+  double ratio = NAN;                // p90 / p10: the headline spread
+  double iqr_ratio = NAN;            // p75 / p25
+  double densest_factor2 = NAN;      // largest fraction of the n clocks inside one window [c, 2c] ("emerge together")
 };
 
 struct ComparedModel {
@@ -46,7 +48,8 @@ struct ConvCompareResult {
   nlohmann::json summary;
 };
 
-// Percentiles of `values` (any order; NaN entries are ignored) as GSL's gsl_stats_quantile_from_sorted_data.
+// Percentiles of `values` (any order; non-finite entries are ignored) by GSL's gsl_stats_quantile_from_sorted_data
+// (linear interpolation, numpy's default), and the densest factor-2 window.
 EmergenceSpread emergence_spread(std::vector<double> values);
 
 // From a covariance Σ and the image shape: dense, full-width and one local model per kernel (odd, ≤ each side).

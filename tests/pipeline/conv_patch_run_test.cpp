@@ -151,6 +151,13 @@ TEST_CASE("conv compare: percentiles match a direct interpolation of the sorted 
   REQUIRE(s.p10 == Approx(sorted[4]).epsilon(1e-15));
   REQUIRE(s.p90 == Approx(sorted[36]).epsilon(1e-15));
   REQUIRE(s.ratio == Approx(sorted[36] / sorted[4]).epsilon(1e-14));
+  REQUIRE(s.p25 == Approx(sorted[10]).epsilon(1e-15));
+  REQUIRE(s.p75 == Approx(sorted[30]).epsilon(1e-15));
+  // Sorted values are e^{0.37 i}: a factor-2 window (ln 2 / 0.37 = 1.87 steps) holds two consecutive values.
+  REQUIRE(s.densest_factor2 == Approx(2.0 / 41.0).epsilon(1e-15));
+  // Ten equal values and one far away: the densest window holds the ten.
+  const auto t = pipeline::emergence_spread({1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 100});
+  REQUIRE(t.densest_factor2 == Approx(10.0 / 11.0).epsilon(1e-15));
 }
 
 TEST_CASE("conv compare: on stationary data the dense and full-width clocks agree and K = N equals full width (8.10)", "[fast][pipeline][conv_compare]") {
