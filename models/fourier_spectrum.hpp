@@ -27,8 +27,8 @@ struct ImageShape {
 std::string describe(const ImageShape& shape);
 
 // (7.3) s_k = f_k^* Σ f_k for any symmetric covariance Σ (N×N, N = shape.size(); need not be stationary); 2-D:
-// unitary 2-D DFT. Mode index k = ky*width + kx. Real, and s_k = s_{-k}. Cost O(N² log N) (one FFT per column of
-// Σ). Throws DataError if Σ is not N×N, not finite or not symmetric (relative 1e-10).
+// unitary 2-D DFT. Mode index k = ky*width + kx. Real, and s_k = s_{-k}. Cost O(N²) + one FFT: Σ is folded onto its
+// shift-averaged autocovariance t (8.2), whose DFT is s. Throws DataError if Σ is not N×N, not finite or not symmetric (relative 1e-10).
 Eigen::VectorXd fourier_mode_variances(const Eigen::MatrixXd& covariance, const ImageShape& shape);
 
 // The same from centred samples (rows = samples, N columns) without forming Σ: s_k = mean_n |DFT(x_n)_k|² / N,
@@ -37,7 +37,7 @@ Eigen::VectorXd fourier_mode_variances(const Eigen::MatrixXd& covariance, const 
 Eigen::VectorXd fourier_mode_variances_from_samples(const Eigen::MatrixXd& centred_samples, const ImageShape& shape);
 
 // (8.2) shift-averaged autocovariance t_ℓ = (1/N) Σ_i Σ_{i,(i+ℓ) mod N} (2-D: ℓ = (ly, lx) cyclic, index
-// ly*width + lx). Its DFT is s: s_k = Σ_ℓ t_ℓ e^{-2πi k·ℓ/N} (tested). Direct O(N²) sum.
+// ly*width + lx). Its DFT is s: s_k = Σ_ℓ t_ℓ e^{-2πi k·ℓ/N}. Direct O(N²) sum over Σ's columns.
 Eigen::VectorXd shift_averaged_autocovariance(const Eigen::MatrixXd& covariance, const ImageShape& shape);
 
 // Whether Σ is circulant (1-D) / block-circulant with circulant blocks (2-D) within rel. tolerance:

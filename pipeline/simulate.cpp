@@ -18,6 +18,7 @@
 #include "common/environment.hpp"
 #include "common/errors.hpp"
 #include "common/npy.hpp"
+#include "pipeline/convolution_run.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
 
@@ -210,8 +211,8 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   auto log = [&](const std::string& s) {
     if (log_fn) log_fn(s);
   };
-  if (c.model.convolutional())
-    throw ConfigError(c.source + ": [model] kind = \"" + c.model.kind + "\" is not implemented on this branch yet");
+  // Convolutional kinds run as their per-Fourier-mode problem (THEORY (7.7), (7.9); pipeline/convolution_run).
+  if (c.model.convolutional()) return simulate(fourier_mode_config(c, build_convolution(c)), log_fn);
   using clock = std::chrono::steady_clock;
   SimulationResult r;
   r.tau = c.training.tau;
@@ -369,6 +370,7 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
 }
 
 SimulationResult simulate_to_directory(const config::Config& c, const std::filesystem::path& out, bool quiet) {
+  if (c.model.convolutional()) return simulate_convolution_to_directory(c, out, quiet);
   std::filesystem::create_directories(out);
   // Log to run.log and (unless quiet) to the terminal.
   std::vector<spdlog::sink_ptr> sinks;

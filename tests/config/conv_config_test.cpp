@@ -55,25 +55,25 @@ TEST_CASE("conv config: conv_full in 1-D and 2-D resolves dims from the shape an
 
 TEST_CASE("conv config: even or oversized kernels and inconsistent shapes are ConfigErrors", "[fast][config][conv]") {
   const std::string gen = "generator = \"stationary\"\ndim = 12\nshape = [3, 4]";
-  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 2"), {"model.kernel", "even", "odd"});
-  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 5"), {"model.kernel", "exceeds", "3", "[1, N]"});
-  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 0"), {"model.kernel", "[1, 100000]"});
-  require_conv_error(conv_config(gen, "kind = \"conv_patch\""), {"model.kernel"});
-  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nkernel = 3"), {"model.kernel", "conv_full"});
+  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 2"), {"[model] kernel", "even", "odd"});
+  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 5"), {"[model] kernel", "exceeds", "3", "[1, N]"});
+  require_conv_error(conv_config(gen, "kind = \"conv_patch\"\nkernel = 0"), {"[model] kernel", "[1, 100000]"});
+  require_conv_error(conv_config(gen, "kind = \"conv_patch\""), {"[model] kernel"});
+  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nkernel = 3"), {"[model] kernel", "conv_full"});
   require_conv_error(conv_config("generator = \"stationary\"\ndim = 12\nshape = [3, 5]", "kind = \"conv_full\""),
-                     {"data.shape", "15 pixels", "d = 12"});
-  require_conv_error(conv_config(gen, "kind = \"conv_full\"\ndims = 1"), {"model.dims", "inconsistent", "[3, 4]"});
+                     {"[data] shape", "15 pixels", "d = 12"});
+  require_conv_error(conv_config(gen, "kind = \"conv_full\"\ndims = 1"), {"[model] dims", "inconsistent", "[3, 4]"});
   require_conv_error(conv_config("generator = \"stationary\"\ndim = 12\nshape = [12]", "kind = \"conv_full\"\ndims = 2"),
-                     {"model.dims", "inconsistent"});
+                     {"[model] dims", "inconsistent"});
   require_conv_error(conv_config("generator = \"stationary\"\ndim = 12", "kind = \"conv_full\"\ndims = 2"),
-                     {"model.dims", "data.shape"});
+                     {"[model] dims", "data.shape"});
   require_conv_error(conv_config("generator = \"stationary\"\ndim = 12\nshape = [3, 2, 2]", "kind = \"conv_full\""),
-                     {"data.shape", "3 entries"});
+                     {"[data] shape", "3 entries"});
   require_conv_error(conv_config("generator = \"stationary\"\ndim = 12\nshape = [3.5, 4]", "kind = \"conv_full\""),
-                     {"data.shape", "whole"});
-  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nlayers = 3"), {"model.layers", "[1, 2]"});
-  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nlayers = 2\nQ = 0.1\na = 1\nb = 1"), {"model.Q"});
-  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nhidden = 4"), {"model.hidden", "conv_full"});
+                     {"[data] shape", "whole"});
+  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nlayers = 3"), {"[model] layers", "[1, 2]"});
+  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nlayers = 2\nQ = 0.1\na = 1\nb = 1"), {"[model] Q"});
+  require_conv_error(conv_config(gen, "kind = \"conv_full\"\nhidden = 4"), {"[model] hidden", "conv_full"});
   // [1, N] is a 1-D signal: the kernel bound is N, not 1.
   CHECK(parse_config(conv_config("generator = \"stationary\"\ndim = 12\nshape = [1, 12]", "kind = \"conv_patch\"\nkernel = 5"),
                      "ok.toml").model.dims == 1);

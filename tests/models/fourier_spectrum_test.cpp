@@ -112,9 +112,18 @@ TEST_CASE("fourier spectrum: shift-averaged autocovariance (8.2) is the inverse 
     const int N = shape.size();
     const Eigen::MatrixXd S = random_covariance(N, 5);
     const Eigen::VectorXd t = models::shift_averaged_autocovariance(S, shape);
-    const Eigen::VectorXd s = models::fourier_mode_variances(S, shape);
+    const Eigen::VectorXd s = dense_mode_variances(S, shape);  // independent of the O(N²) fold
     // t_ℓ = (1/N) Σ_k s_k e^{+2πi k·ℓ/N}: the same inverse transform as the kernel (7.6).
     CHECK(max_rel(models::covariance_kernel(s, shape), t) < test::kRoundoff);
+    // Direct definition (8.2), entry by entry.
+    for (int l = 0; l < N; ++l) {
+      double direct = 0;
+      for (int i = 0; i < N; ++i) {
+        const int y = (i / shape.width + l / shape.width) % shape.height, x = (i % shape.width + l % shape.width) % shape.width;
+        direct += S(i, y * shape.width + x);
+      }
+      CHECK(std::abs(t[l] - direct / N) < test::kRoundoff);
+    }
     // Independent: the circulant built from t (= Σ_avg of (7.8)) has F^* Σ_avg F = diag(s).
     const Eigen::MatrixXd S_avg = models::circulant_from_first_row(t, shape);
     CHECK(max_rel(dense_mode_variances(S_avg, shape), s) < test::kRoundoff);
