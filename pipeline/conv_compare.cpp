@@ -16,6 +16,7 @@
 #include "common/environment.hpp"
 #include "common/errors.hpp"
 #include "models/conv_patch.hpp"
+#include "models/image_shape_of_file.hpp"
 #include "models/pf_ode.hpp"
 #include "pipeline/conv_patch_run.hpp"
 #include "pipeline/figures.hpp"
@@ -232,9 +233,9 @@ ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::
   if (!c.data.shape.empty())
     shape = c.data.shape.size() == 2 ? models::ImageShape{c.data.shape[0], c.data.shape[1]}
                                      : models::ImageShape{1, c.data.shape[0]};
-  else if (!c.data.file.empty())
-    throw ConfigError(c.source + ": [data] shape: conv-compare needs the image shape of " + c.data.file +
-                      " (which pixels are neighbours); set shape = [H, W], e.g. [28, 28] for MNIST");
+  else if (!c.data.file.empty() && !(shape = models::image_shape_of_file(c.data.file)))
+    throw ConfigError(c.source + ": [data] shape: the file " + c.data.file + " gives no image shape (N x d array or "
+                      "several channels); set shape = [H, W], e.g. [28, 28] for MNIST");
   if (!shape) shape = models::ImageShape{1, data.dim()};
   if (shape->size() != data.dim())
     throw ConfigError(c.source + ": [data] shape: " + models::describe(*shape) + " has " + std::to_string(shape->size()) +

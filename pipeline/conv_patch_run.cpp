@@ -138,6 +138,10 @@ ConvPatchResult simulate_conv_patch(const config::Config& c, const models::Image
   r.kernel = c.model.kernel;
   r.s = s;
   r.tau = c.training.tau;
+  if (c.model.layers != 1)
+    throw ConfigError(c.source + ": [model] layers = " + std::to_string(c.model.layers) +
+                      ": conv_patch is the one-layer local filter of THEORY §8 (allowed: layers = 1); two-layer "
+                      "convolution is kind = \"conv_full\" (7.9)");
   // The config checks K against data.shape; a file's image size is only known here.
   const int side = shape.dims() == 2 ? std::min(shape.height, shape.width) : shape.width;
   if (c.model.kernel > side || c.model.kernel < 1 || c.model.kernel % 2 == 0)
@@ -221,6 +225,9 @@ ConvPatchResult simulate_conv_patch(const config::Config& c, const models::Image
                      {"modes", modes}};
   sm["fits"] = {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}};
   sm["validation"] = validation;
+  bool pass = true;
+  for (const auto& [key, v] : validation.items()) pass = pass && v["max_rel"].get<double>() <= v["tolerance_rel"].get<double>();
+  sm["validation_pass"] = pass;
   sm["timings"] = timings;
   for (const char* branch : {"rising", "decaying"}) {
     const json& f = sm["fits"][branch];

@@ -77,7 +77,7 @@ const PatchGeometry kImage{6, 5, 3};     // 6×5 image, 3×3 kernel (non-square 
 
 }  // namespace
 
-TEST_CASE("conv_patch: patch extractor gives D(x) = P_r(x)^T w = W x for the circulant W (8.1)", "[fast][models][conv_patch]") {
+TEST_CASE("conv_patch: patch extractor gives D(x) = P_r(x) transposed times w = W x for the circulant W (8.1)", "[fast][models][conv_patch]") {
   for (const PatchGeometry& g : {kLine, kImage}) {
     SplitMix64 rng(7);
     const Eigen::VectorXd x = rng.normals(g.pixels());

@@ -53,7 +53,7 @@ TEST_CASE("conv_patch run: T from the Fourier variances equals T from the covari
   }
 }
 
-TEST_CASE("conv_patch run: numeric nested path and quadrature agree with the closed form and tau* hits its threshold", "[fast][pipeline][conv_patch]") {
+TEST_CASE("conv_patch run: numeric nested path and quadrature agree with the closed form and the emergence time hits its threshold", "[fast][pipeline][conv_patch]") {
   const models::ImageShape shape{1, 16};
   const Eigen::MatrixXd S = random_covariance(16, 9);
   const Eigen::VectorXd s = models::fourier_mode_variances(S, shape);
@@ -109,7 +109,7 @@ TEST_CASE("conv_patch run: run directory has variance kernel filter and summary 
   REQUIRE(summary["patch_variances"].size() == 9);
 }
 
-TEST_CASE("conv_patch run: a kernel wider than the data's image is a ConfigError naming key value and range", "[fast][pipeline][conv_patch]") {
+TEST_CASE("conv_patch run: a kernel wider than the data image or two layers are ConfigErrors naming key value and range", "[fast][pipeline][conv_patch]") {
   // The config cannot know a file's image size; the pipeline checks it against the data.
   config::Config c = patch_config(16, 5);
   c.model.kernel = 7;
@@ -121,6 +121,11 @@ TEST_CASE("conv_patch run: a kernel wider than the data's image is a ConfigError
                            return m.find("patch.toml") != std::string::npos && m.find("model.kernel") != std::string::npos &&
                                   m.find("7") != std::string::npos && m.find("1 <= K <= 4") != std::string::npos;
                          }));
+  // Only the one-layer local filter exists (§8).
+  config::Config two = patch_config(16, 3);
+  two.model.layers = 2;
+  REQUIRE_THROWS_WITH(pipeline::simulate_conv_patch(two, shape, s, "ones"),
+                      Catch::Contains("patch.toml") && Catch::Contains("layers = 2") && Catch::Contains("allowed: layers = 1"));
 }
 
 TEST_CASE("conv_patch: the stationary-only patch covariance rejects non-stationary data with the defect and the fix", "[fast][models][conv_patch]") {
