@@ -215,7 +215,7 @@ TEST_CASE("conv_patch: generated variance closed form (8.9) agrees with the quad
       for (int k = 0; k < g.pixels(); ++k) {
         quad(k) = pc.generated_variance_quadrature(k, tau, range);
         // The one-mode evaluator used for root finding is the same formula, one row of it.
-        REQUIRE(pc.generated_variance_mode(k, tau, range) == Approx(closed(k)).epsilon(1e-14));
+        REQUIRE(pc.generated_variance_mode(k, tau, range) == Approx(closed(k)).epsilon(1e-12));  // exp amplifies round-off in 2ΔH
       }
       INFO("dims " << g.dims() << " tau " << tau);
       REQUIRE(max_rel(closed, quad) < test::kClosedVsQuadratureRel);
