@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 
+#include "common/errors.hpp"
 #include "models/linear_chain.hpp"
 #include "models/one_layer.hpp"
 #include "models/nested_paths.hpp"
@@ -187,6 +188,10 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
+  if (c.model.kind == "conv_patch")  // no per-mode DenoiserProblem: every Fourier mode mixes the patch modes (8.9)
+    throw ConfigError(c.source + ": [model] kind = \"conv_patch\" has no `specbias validate` table; `specbias simulate` "
+                      "checks its closed form (8.9) against the nested numeric path and the quadrature (8.8) "
+                      "(summary.json \"validation\", exit code 1 beyond tolerance)");
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {
