@@ -267,14 +267,16 @@ ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::
       const auto& m = r.models[i];
       const std::string colour = colours[i % 7];
       std::vector<double> clocks;
-      std::ostringstream pts;
+      std::ostringstream pts, decaying;
       pts.precision(10);
+      decaying.precision(10);
       for (const auto& e : m.modes)
         if (e.tau_star && !e.gray && e.lambda > 0) {
-          pts << e.lambda << " " << m.clock_per_tau * *e.tau_star << "\n";
+          (e.rising ? pts : decaying) << e.lambda << " " << m.clock_per_tau * *e.tau_star << "\n";
           clocks.push_back(m.clock_per_tau * *e.tau_star);
         }
       write_text_atomically(dir / (m.name + ".dat"), pts.str() + "\n");
+      write_text_atomically(dir / (m.name + "_decaying.dat"), decaying.str() + "\n");
       std::sort(clocks.begin(), clocks.end());
       std::ostringstream cdf;
       cdf.precision(10);
@@ -284,6 +286,9 @@ ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::
       for (size_t p = 0; (p = pretty.find('_', p)) != std::string::npos; p += 2) pretty.replace(p, 1, "\\_");
       left << (i ? ", \\\n     " : "") << fmt::format("'{}.dat' using 1:2 with points pt 7 ps 0.5 lc rgb '{}' title '{}'",
                                                      m.name, colour, pretty);
+      if (!decaying.str().empty())  // modes below the initial level: the decaying branch, fitted separately (11.4)
+        left << fmt::format(", \\\n     '{}_decaying.dat' using 1:2 with points pt 6 ps 0.7 lc rgb '{}' title '{} decaying'",
+                            m.name, colour, pretty);
       if (m.fits.rising) {
         // The fit line over the rising modes' own variance range only (a function would span the whole axis).
         double lo = INFINITY, hi = 0;
