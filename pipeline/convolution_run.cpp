@@ -130,6 +130,7 @@ ConvolutionSetup build_convolution(const config::Config& c) {
     // (7.3) from the samples without forming Σ; n/(n−1) matches the unbiased covariance of the dense kinds.
     const double n = double(X.rows());
     st.s = models::fourier_mode_variances_from_samples(X, *shape) * (n / (n - 1.0));
+    if (X.cols() <= ConvolutionSetup::kPixelCovarianceMaxN) st.covariance = X.transpose() * X / (n - 1.0);
     st.data_description = "Fourier-mode variances (7.3) of " + d.file + " (" + std::to_string(X.rows()) +
                           " samples, centred)";
   } else {
@@ -145,6 +146,7 @@ ConvolutionSetup build_convolution(const config::Config& c) {
       st.data_description = data.description;
     }
     st.s = models::fourier_mode_variances(covariance, *shape);
+    st.covariance = covariance;
     st.stationarity_defect = models::stationarity_defect(covariance, *shape);
     st.data_description += ", Fourier-mode variances (7.3)";
   }

@@ -25,6 +25,9 @@ struct ConvolutionSetup {
   Eigen::VectorXcd gamma2_0;     // second layer's (layers = 2), else empty
   std::string data_description;
   std::optional<double> stationarity_defect;  // of the data covariance, when one was formed
+  Eigen::MatrixXd covariance;    // pixel-space Σ (N×N) when formed: always for covariance sources, for data files
+                                 // when N ≤ kPixelCovarianceMaxN (unbiased); empty otherwise
+  static constexpr int kPixelCovarianceMaxN = 1024;
 };
 
 // Data → image shape and s_k; ConfigError for conv_patch, shape/size mismatches, non-centred data.

@@ -1,5 +1,7 @@
 #include "validation/validate.hpp"
 
+#include "validation/conv_validate.hpp"
+
 #include <chrono>
 #include <cmath>
 #include <algorithm>
@@ -192,6 +194,7 @@ Report run_validation(const config::Config& c) {
     throw ConfigError(c.source + ": [model] kind = \"conv_patch\" has no `specbias validate` table; `specbias simulate` "
                       "checks its closed form (8.9) against the nested numeric path and the quadrature (8.8) "
                       "(summary.json \"validation\", exit code 1 beyond tolerance)");
+  if (c.model.convolutional()) return run_conv_validation(c);  // THEORY §7 (validation/conv_validate)
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {

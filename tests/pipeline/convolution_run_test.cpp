@@ -19,6 +19,7 @@
 #include "pipeline/simulate.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tolerances.hpp"
+#include "validation/validate.hpp"
 
 using namespace specbias;
 namespace fs = std::filesystem;
@@ -140,4 +141,25 @@ TEST_CASE("conv run: conv_patch and non-centred data are clear ConfigErrors", "[
   CHECK_THROWS_WITH(pipeline::fourier_mode_config(cp, setup), Catch::Contains("no per-Fourier-mode problem"));
   const auto cm = config::parse_config(std::string(kOneD) + "", "m.toml", {"data.mean=[1,0,0,0,0,0,0,0,0,0,0,0]"});
   CHECK_THROWS_WITH(pipeline::build_convolution(cm), Catch::Contains("[data] mean") && Catch::Contains("zero-mean"));
+}
+
+TEST_CASE("conv run: validate gives Fourier-mode rows and the pixel-space rows 7.4 and 7.7, all passing", "[fast][pipeline][conv]") {
+  auto text = std::string(kOneD);
+  text.replace(text.find("dim = 12"), 8, "dim = 6");
+  for (const char* layers : {"Q = 0.2", "layers = 2\na = 0.4\nb = 0.5"}) {
+    std::string t = text;
+    t.replace(t.find("Q = 0.2"), 7, layers);
+    t.replace(t.find("\"exponential\""), 13, "\"auto\"");  // two layers: a nonlinear per-mode flow
+    const auto c = config::parse_config(t, "conv_validate.toml", {"training.tau=[0.0,0.5]", "solver.panels=6"});
+    const auto rep = validation::run_validation(c);
+    INFO(validation::format_table(rep));
+    CHECK(rep.all_pass);
+    int pixel = 0, fourier = 0;
+    for (const auto& r : rep.rows) {
+      pixel += r.check.rfind("pixel-space", 0) == 0 || r.check.rfind("generated variance, PF transport of circ", 0) == 0;
+      fourier += r.check.rfind("Fourier modes:", 0) == 0;
+    }
+    CHECK(pixel == 2);
+    CHECK(fourier >= 3);
+  }
 }
