@@ -1,5 +1,6 @@
 #include "validation/validate.hpp"
 
+#include "validation/conv_patch_validate.hpp"
 #include "validation/conv_validate.hpp"
 
 #include <chrono>
@@ -7,7 +8,6 @@
 #include <algorithm>
 #include <fmt/format.h>
 
-#include "common/errors.hpp"
 #include "models/linear_chain.hpp"
 #include "models/one_layer.hpp"
 #include "models/nested_paths.hpp"
@@ -190,10 +190,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
-  if (c.model.kind == "conv_patch")  // no per-mode DenoiserProblem: every Fourier mode mixes the patch modes (8.9)
-    throw ConfigError(c.source + ": [model] kind = \"conv_patch\" has no `specbias validate` table; `specbias simulate` "
-                      "checks its closed form (8.9) against the nested numeric path and the quadrature (8.8) "
-                      "(summary.json \"validation\", exit code 1 beyond tolerance)");
+  if (c.model.kind == "conv_patch") return run_conv_patch_validation(c);  // THEORY §8 (validation/conv_patch_validate)
   if (c.model.convolutional()) return run_conv_validation(c);  // THEORY §7 (validation/conv_validate)
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));

@@ -20,6 +20,7 @@
 #include "pipeline/conv_patch_run.hpp"
 #include "support/temp_dir.hpp"
 #include "support/tolerances.hpp"
+#include "validation/validate.hpp"
 
 using namespace specbias;
 
@@ -245,4 +246,17 @@ TEST_CASE("conv compare: an even or oversized kernel is a ConfigError naming the
                                     m.find("1 <= K <= 9") != std::string::npos && m.find("patch.toml") != std::string::npos;
                            }));
   }
+}
+
+TEST_CASE("conv_patch validate: every row passes on a small non-stationary problem", "[fast][pipeline][conv_patch]") {
+  // lognormal_rotation: a random non-stationary covariance, so T (8.2) is a true shift average.
+  const auto c = config::parse_config(
+      "[data]\ngenerator = \"lognormal_rotation\"\ndim = 12\nseed = 3\n[model]\nkind = \"conv_patch\"\nkernel = 5\n"
+      "Q = 0.3\n[training]\neta = 0.2\ntau = [0.0, 0.001, 0.01, 0.1, 1.0]\n",
+      "validate.toml");
+  const auto rep = validation::run_validation(c);
+  std::string table = validation::format_table(rep);
+  INFO(table);
+  REQUIRE(rep.rows.size() >= 6);
+  REQUIRE(rep.all_pass);
 }
