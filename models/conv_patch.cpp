@@ -161,41 +161,76 @@ double patch_min_loss(const Eigen::MatrixXd& T, int pixels, double sigma, double
 }
 
 namespace {
+Eigen::MatrixXd integrate_filter_path(const solver::DenseIntegrator::System& rhs, const Eigen::VectorXd& w0,
+                                      std::span<const double> taus, const solver::OdeOptions& options) {
+  solver::DenseIntegrator ode(rhs, w0, 0.0, options);
+  Eigen::MatrixXd out(w0.size(), static_cast<Eigen::Index>(taus.size()));
+  double last = 0.0;
+  for (std::size_t j = 0; j < taus.size(); ++j) {
+    require(taus[j] >= last, "tau values must be non-negative and non-decreasing");
+    ode.advance_to(taus[j]);
+    out.col(static_cast<Eigen::Index>(j)) = ode.state();
+    last = taus[j];
+  }
+  return out;
+}
+
 Eigen::VectorXd integrate_filter(const solver::DenseIntegrator::System& rhs, const Eigen::VectorXd& w0, double tau,
                                  const solver::OdeOptions& options) {
-  require(tau >= 0, "tau must be non-negative");
-  solver::DenseIntegrator ode(rhs, w0, 0.0, options);
-  ode.advance_to(tau);
-  return ode.state();
+  const double one[] = {tau};
+  return integrate_filter_path(rhs, w0, one, options).col(0);
+}
+
+solver::DenseIntegrator::System patch_rhs(const Eigen::MatrixXd& T, int pixels, double eta, double sigma) {
+  return [&T, pixels, eta, sigma](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
+    dw = -eta * patch_loss_gradient(w, T, pixels, sigma);
+  };
+}
+
+// ∂L/∂w_p = Σ_i G_{i, i+a_p} with G = 2(W(Σ + σ²I) − Σ) for the full circulant W of the taps (brute force).
+solver::DenseIntegrator::System pixel_rhs(const Eigen::MatrixXd& cov, const PatchGeometry& g, double eta, double sigma) {
+  Eigen::MatrixXd noised = cov;
+  noised.diagonal().array() += sigma * sigma;
+  return [&cov, g, eta, noised](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
+    const Eigen::MatrixXd W = circulant_from_taps(w, g);
+    const Eigen::MatrixXd G = 2.0 * (W * noised - cov);  // ∂L/∂W of (2.2) with μ = 0, b = 0
+    dw.setZero();
+    for (int i = 0; i < g.pixels(); ++i)
+      for (int p = 0; p < g.taps(); ++p) dw(p) -= eta * G(i, g.shifted(i, p));
+  };
+}
+
+void check_pixel_inputs(const Eigen::MatrixXd& cov, const PatchGeometry& g, const Eigen::VectorXd& w0) {
+  check_patch_geometry(g);
+  require(cov.rows() == g.pixels() && cov.cols() == g.pixels(), "covariance is not N x N for the image shape");
+  require(w0.size() == g.taps(), "w0 length differs from the number of taps");
 }
 }  // namespace
+
+Eigen::MatrixXd patch_filter_flow_numeric(const Eigen::MatrixXd& T, int pixels, double eta, double sigma,
+                                          const Eigen::VectorXd& w0, std::span<const double> taus,
+                                          const solver::OdeOptions& options) {
+  require(w0.size() == T.rows(), "w0 length differs from T");
+  return integrate_filter_path(patch_rhs(T, pixels, eta, sigma), w0, taus, options);
+}
+
+Eigen::MatrixXd pixel_filter_flow_numeric(const Eigen::MatrixXd& cov, const PatchGeometry& g, double eta, double sigma,
+                                          const Eigen::VectorXd& w0, std::span<const double> taus,
+                                          const solver::OdeOptions& options) {
+  check_pixel_inputs(cov, g, w0);
+  return integrate_filter_path(pixel_rhs(cov, g, eta, sigma), w0, taus, options);
+}
 
 Eigen::VectorXd patch_filter_flow_numeric(const Eigen::MatrixXd& T, int pixels, double eta, double sigma,
                                           const Eigen::VectorXd& w0, double tau, const solver::OdeOptions& options) {
   require(w0.size() == T.rows(), "w0 length differs from T");
-  return integrate_filter(
-      [&](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
-        dw = -eta * patch_loss_gradient(w, T, pixels, sigma);
-      },
-      w0, tau, options);
+  return integrate_filter(patch_rhs(T, pixels, eta, sigma), w0, tau, options);
 }
 
 Eigen::VectorXd pixel_filter_flow_numeric(const Eigen::MatrixXd& cov, const PatchGeometry& g, double eta, double sigma,
                                           const Eigen::VectorXd& w0, double tau, const solver::OdeOptions& options) {
-  check_patch_geometry(g);
-  require(cov.rows() == g.pixels() && cov.cols() == g.pixels(), "covariance is not N x N for the image shape");
-  require(w0.size() == g.taps(), "w0 length differs from the number of taps");
-  Eigen::MatrixXd noised = cov;
-  noised.diagonal().array() += sigma * sigma;
-  return integrate_filter(
-      [&](const Eigen::VectorXd& w, Eigen::VectorXd& dw, double) {
-        const Eigen::MatrixXd W = circulant_from_taps(w, g);
-        const Eigen::MatrixXd G = 2.0 * (W * noised - cov);  // ∂L/∂W of (2.2) with μ = 0, b = 0
-        dw.setZero();
-        for (int i = 0; i < g.pixels(); ++i)
-          for (int p = 0; p < g.taps(); ++p) dw(p) -= eta * G(i, g.shifted(i, p));
-      },
-      w0, tau, options);
+  check_pixel_inputs(cov, g, w0);
+  return integrate_filter(pixel_rhs(cov, g, eta, sigma), w0, tau, options);
 }
 
 PatchConvolution::PatchConvolution(const Eigen::MatrixXd& T, const PatchGeometry& g, Eigen::VectorXd w0, double eta)

@@ -85,6 +85,14 @@ Eigen::VectorXd pixel_filter_flow_numeric(const Eigen::MatrixXd& covariance, con
                                           double sigma, const Eigen::VectorXd& w0, double tau,
                                           const solver::OdeOptions& options);
 
+// The same along a whole list of non-decreasing τ ≥ 0 in one integration (column j = w(τ_j)).
+Eigen::MatrixXd patch_filter_flow_numeric(const Eigen::MatrixXd& T, int pixels, double eta, double sigma,
+                                          const Eigen::VectorXd& w0, std::span<const double> taus,
+                                          const solver::OdeOptions& options);
+Eigen::MatrixXd pixel_filter_flow_numeric(const Eigen::MatrixXd& covariance, const PatchGeometry& g, double eta,
+                                          double sigma, const Eigen::VectorXd& w0, std::span<const double> taus,
+                                          const solver::OdeOptions& options);
+
 // The trained patch convolution: T's eigendecomposition once, then (8.4), (8.7), (8.8), (8.9) per (σ, τ).
 class PatchConvolution {
  public:

@@ -313,3 +313,24 @@ TEST_CASE("conv_patch: bad geometry and inputs are rejected with the allowed ran
                       Catch::Contains("positive semi-definite"));
   REQUIRE_THROWS_WITH(patch_covariance(Eigen::MatrixXd::Identity(7, 7), {1, 8, 3}), Catch::Contains("N x N"));
 }
+
+TEST_CASE("conv_patch: one integration along a tau list equals separate integrations to each tau", "[fast][models][conv_patch]") {
+  const PatchGeometry g{1, 10, 3};
+  const Eigen::MatrixXd S = random_covariance(10, 17);
+  const Eigen::MatrixXd T = patch_covariance(S, g);
+  const Eigen::VectorXd w0 = random_filter(3, 5, 0.1, 0.2);
+  solver::OdeOptions opt;
+  opt.rtol = 1e-12;
+  opt.atol = 1e-14;
+  const std::vector<double> taus{0.0, 0.01, 0.1, 0.4};
+  const Eigen::MatrixXd patch = patch_filter_flow_numeric(T, 10, 0.5, 0.3, w0, taus, opt);
+  const Eigen::MatrixXd pixel = pixel_filter_flow_numeric(S, g, 0.5, 0.3, w0, taus, opt);
+  const PatchConvolution pc(T, g, w0, 0.5);
+  for (std::size_t j = 0; j < taus.size(); ++j) {
+    const auto jj = static_cast<Eigen::Index>(j);
+    REQUIRE((patch.col(jj) - pc.filter(0.3, taus[j])).cwiseAbs().maxCoeff() < test::kClosedVsGradientFlowAbs);
+    REQUIRE((pixel.col(jj) - pc.filter(0.3, taus[j])).cwiseAbs().maxCoeff() < test::kClosedVsGradientFlowAbs);
+  }
+  const std::vector<double> backwards{0.1, 0.01};
+  REQUIRE_THROWS_WITH(patch_filter_flow_numeric(T, 10, 0.5, 0.3, w0, backwards, opt), Catch::Contains("non-decreasing"));
+}
