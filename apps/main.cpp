@@ -11,6 +11,7 @@
 #include "common/errors.hpp"
 #include "common/version.hpp"
 #include "config/run_config.hpp"
+#include "pipeline/conv_compare.hpp"
 #include "pipeline/phase.hpp"
 #include "pipeline/simulate.hpp"
 #include "pipeline/sweep.hpp"
@@ -84,6 +85,21 @@ int main(int argc, char** argv) {
   phase->add_option("--set", phase_overrides, "override a config key (repeatable)");
   phase->add_option("--out,-o", phase_out, "output directory (default: runs/<config name>)");
 
+  auto* compare = app.add_subcommand("conv-compare", "Emergence times per mode of one data set under the dense "
+                                                   "one-layer model, the full-width and local patch convolutions "
+                                                   "(THEORY 7-8, 11): spread and power-law exponents side by side");
+  std::string compare_config, compare_out;
+  std::vector<std::string> compare_overrides;
+  std::vector<int> compare_kernels{3, 5, 7};
+  bool compare_quiet = false;
+  compare->add_option("CONFIG", compare_config, "TOML config (data, Q, eta, tau window, analysis), e.g. "
+                                                "configs/mnist_conv_compare.toml")->required();
+  compare->add_option("--kernels,-k", compare_kernels, "local kernel sizes K (odd), comma separated")
+      ->delimiter(',')->capture_default_str();
+  compare->add_option("--set", compare_overrides, "override a config key (repeatable)");
+  compare->add_option("--out,-o", compare_out, "run directory (default: runs/<config name>)");
+  compare->add_flag("--quiet,-q", compare_quiet, "log to run.log only");
+
   CLI11_PARSE(app, argc, argv);
   try {
     if (sim->parsed()) {
@@ -130,6 +146,12 @@ int main(int argc, char** argv) {
       const config::Config c = config::load_config(phase_config, phase_overrides);
       const std::string dir = phase_out.empty() ? default_out_dir(phase_config) : phase_out;
       std::cout << pipeline::run_phase_diagram(c, dir) << "files in " << dir << "\n";
+      return 0;
+    }
+    if (compare->parsed()) {
+      const config::Config c = config::load_config(compare_config, compare_overrides);
+      const std::string dir = compare_out.empty() ? default_out_dir(compare_config) : compare_out;
+      pipeline::conv_compare_to_directory(c, compare_kernels, dir, compare_quiet);
       return 0;
     }
     if (val->parsed()) {

@@ -15,6 +15,7 @@
 #include "models/circulant_convolution.hpp"
 #include "models/data_files.hpp"
 #include "models/image_shape_of_file.hpp"
+#include "pipeline/conv_patch_run.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
 
@@ -97,9 +98,6 @@ void write_kernel_figure(const fs::path& out, const models::ImageShape& shape, c
 ConvolutionSetup build_convolution(const config::Config& c) {
   const auto& m = c.model;
   const auto& d = c.data;
-  if (m.kind == "conv_patch")
-    config_fail(c, "[model] kind", "\"conv_patch\" (local patch convolution, THEORY section 8) is not implemented on "
-                                   "this branch; use kind = \"conv_full\" (K = N)");
   if (!d.mean.empty())
     config_fail(c, "[data] mean", "the convolution theory (section 7) is for zero-mean data; remove `mean`");
   if (!d.file.empty() && !d.center)
@@ -168,6 +166,9 @@ ConvolutionSetup build_convolution(const config::Config& c) {
 }
 
 config::Config fourier_mode_config(const config::Config& c, const ConvolutionSetup& st) {
+  if (c.model.kind == "conv_patch")  // (8.9): every Fourier mode mixes all patch modes, no per-mode problem
+    config_fail(c, "[model] kind", "\"conv_patch\" has no per-Fourier-mode problem (THEORY (8.9)); it runs through "
+                                   "`specbias simulate` (pipeline/conv_patch_run), not through sweep or validate");
   config::Config f = c;
   f.data = config::DataConfig{};
   f.data.eigenvalues = to_std(st.s);
@@ -190,6 +191,12 @@ config::Config fourier_mode_config(const config::Config& c, const ConvolutionSet
 
 SimulationResult simulate_convolution_to_directory(const config::Config& c, const fs::path& out, bool quiet) {
   const ConvolutionSetup st = build_convolution(c);
+  if (c.model.kind == "conv_patch") {  // local patch convolution, THEORY §8: its own run directory
+    SimulationResult r;
+    r.tau = c.training.tau;
+    r.summary = write_conv_patch_run(c, st.shape, st.s, st.data_description, out, quiet).summary;
+    return r;
+  }
   const config::Config fc = fourier_mode_config(c, st);
   SimulationResult r = simulate_to_directory(fc, out, quiet);  // variance.csv, weights.csv, summary, figures
 

@@ -1,6 +1,7 @@
 #include "validation/validate.hpp"
 #include "validation/loss_validate.hpp"
 
+#include "validation/conv_patch_validate.hpp"
 #include "validation/conv_validate.hpp"
 
 #include <chrono>
@@ -190,6 +191,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
+  if (c.model.kind == "conv_patch") return run_conv_patch_validation(c);  // THEORY §8 (validation/conv_patch_validate)
   if (c.model.convolutional()) return run_conv_validation(c);  // THEORY §7 (validation/conv_validate)
   if (c.training.loss != "edm_x") return run_loss_validation(c);  // loss variants (§2.2, §9): loss_validate.cpp
   Report rep;

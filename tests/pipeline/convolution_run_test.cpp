@@ -136,7 +136,9 @@ TEST_CASE("conv run: a 2-D npy file gives the image shape and s_k from the sampl
 TEST_CASE("conv run: conv_patch and non-centred data are clear ConfigErrors", "[fast][pipeline][conv]") {
   const std::string patch = std::string(kOneD).replace(std::string(kOneD).find("Q = 0.2"), 7, "kernel = 3");
   const auto cp = config::parse_config(std::string(patch).replace(patch.find("conv_full"), 9, "conv_patch"), "p.toml");
-  CHECK_THROWS_WITH(pipeline::build_convolution(cp), Catch::Contains("not implemented on this branch"));
+  // conv_patch builds its setup (s_k) but has no per-Fourier-mode problem: it runs through pipeline/conv_patch_run.
+  const auto setup = pipeline::build_convolution(cp);
+  CHECK_THROWS_WITH(pipeline::fourier_mode_config(cp, setup), Catch::Contains("no per-Fourier-mode problem"));
   const auto cm = config::parse_config(std::string(kOneD) + "", "m.toml", {"data.mean=[1,0,0,0,0,0,0,0,0,0,0,0]"});
   CHECK_THROWS_WITH(pipeline::build_convolution(cm), Catch::Contains("[data] mean") && Catch::Contains("zero-mean"));
 }
