@@ -89,7 +89,7 @@ std::string TomlReader::render(const toml::node& n) const {
   if (auto v = n.value<double>(); v && !n.is_string()) s << format_number(*v);
   else if (auto str = n.value<std::string>()) s << '"' << *str << '"';
   else if (auto b = n.value<bool>()) s << (*b ? "true" : "false");
-  else n.visit([&](auto&& v) { s << toml::toml_formatter{v}; });
+  else n.visit([&](auto&& node) { s << toml::toml_formatter{node}; });
   return s.str();
 }
 
