@@ -23,9 +23,9 @@ NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix depth)
 for n in "${NAMES[@]}"; do
   case "$n" in
-    closed_form | modewise | full_matrix | depth) ;;
+    closed_form | modewise | full_matrix | depth | noncentred) ;;
     train) "$PYTHON" -c "import torch" 2>/dev/null || { echo "run_all.sh: train needs PyTorch in $PYTHON" >&2; exit 1; } ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth train)" >&2; exit 1 ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth noncentred train)" >&2; exit 1 ;;
   esac
 done
 
@@ -156,7 +156,13 @@ for name in "${NAMES[@]}"; do
       [ "$QUICK" = 1 ] || "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-12 \
         --methods lsoda > "$SCRATCH/depth.peer_rtol1e-12.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth train)" >&2; exit 1 ;;
+    noncentred)
+      reps=3; [ "$QUICK" = 1 ] && reps=1
+      "$BIN/bench_noncentred" --reps "$reps" --dump "$SCRATCH/noncentred" > "$SCRATCH/noncentred.cpp.json"
+      "$PYTHON" "$ROOT/benchmarks/peers/noncentred.py" --dump "$SCRATCH/noncentred" --reps 2 \
+        > "$SCRATCH/noncentred.peer.json"
+      ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth noncentred train)" >&2; exit 1 ;;
   esac
   merge "$name"
 done
