@@ -144,7 +144,8 @@ json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
 json weight_emergence_json(const config::Config& c, const models::DenoiserProblem& p, double sigma,
                            const Eigen::MatrixXd& w_closed, const Eigen::MatrixXd& w_numeric, const std::vector<double>& tau) {
   const auto criterion = parse_criterion(c.analysis.criterion);
-  const bool continuous = p.aligned() && w_closed.allFinite();
+  // Per-σ rates/starts and discrete steps have no mode_weight_solution in τ: use the sampled estimator.
+  const bool continuous = p.aligned() && w_closed.allFinite() && !p.sigma_scaling && !p.discrete_steps;
   std::vector<analysis::ModeEmergence> modes;
   double tau_lo = 1e-12;
   for (double t : tau)
@@ -154,7 +155,7 @@ json weight_emergence_json(const config::Config& c, const models::DenoiserProble
     }
   for (int k = 0; k < p.data.dim(); ++k) {
     const double lambda = p.data.eigenvalues(k);
-    analysis::ModeEmergence m{k, lambda, p.Q(k), lambda / (lambda + sigma * sigma), std::nullopt, false, false};
+    analysis::ModeEmergence m{k, lambda, p.Q_at(k, sigma), lambda / (lambda + sigma * sigma), std::nullopt, false, false};
     m.rising = m.v_target > m.v0;
     const bool positive_needed = c.analysis.criterion != "arithmetic";
     if (lambda > 0 && m.v0 != m.v_target && (!positive_needed || m.v0 > 0) && tau.back() > tau_lo) {
