@@ -157,7 +157,7 @@ TEST_CASE("noncentred: generated mean and covariance through (4.1)-(4.2) equal t
   o.panels = 8;
   o.points_per_panel = 8;
   o.threads = 2;
-  const std::vector<double> taus{0.0, 0.05, 1.0, 30.0};
+  const std::vector<double> taus{0.0, 1.0, 30.0};
   const GeneratedTrajectory closed = noncentred::closed_form_trajectory(p, taus, o);
   const GeneratedTrajectory numeric = nested_full_matrix(p, taus, o);
   double worst_cov = 0, worst_mean = 0, off_diag_mid = 0;
@@ -168,7 +168,7 @@ TEST_CASE("noncentred: generated mean and covariance through (4.1)-(4.2) equal t
     // Relative to sqrt(C_ii C_jj): the natural scale of each entry (dynamic range, THEORY §15).
     worst_cov = std::max(worst_cov, ((C - N).array() / (scale * scale.transpose()).array()).abs().maxCoeff());
     worst_mean = std::max(worst_mean, ((closed.mean.row(j) - numeric.mean.row(j)).transpose().array() / scale.array()).abs().maxCoeff());
-    if (j == 2) off_diag_mid = ((C - Eigen::MatrixXd(C.diagonal().asDiagonal())).array() / (scale * scale.transpose()).array()).abs().maxCoeff();
+    if (j == 1) off_diag_mid = ((C - Eigen::MatrixXd(C.diagonal().asDiagonal())).array() / (scale * scale.transpose()).array()).abs().maxCoeff();
   }
   INFO("max rel cov err " << worst_cov << ", mean err " << worst_mean << ", off-diagonal correlation at tau=1 " << off_diag_mid);
   REQUIRE(worst_cov < test::kClosedVsPfTransitionRel);
