@@ -9,4 +9,4 @@ bin=build/release/apps/specbias
 [[ -x $bin ]] || scripts/build.sh release
 out="${1:-runs/fig21_noncentred}"
 "$bin" simulate configs/figures/fig21_noncentred.toml --out "$out" --quiet
-/usr/bin/python3 validation/fig21_noncentred.py "$out"
+python3 validation/fig21_noncentred.py "$out"
