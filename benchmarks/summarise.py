@@ -206,7 +206,13 @@ def noncentred(r):
                      expm_tau / v["closed"]["per_tau_s"] if expm_tau else None,
                      v["exact_dense"]["max_abs_diff_vs_closed"], dop["max_abs_diff_vs_closed"] if dop else None,
                      p.get("expm", {}).get("max_abs_diff_vs_cpp_closed")])
-    return table(["d", "closed construct s", "closed s/τ", "dense-eig construct s", "dense-eig s/τ", "dopri5 s/τ (τ≤1)",
+    eig_rows = [[v["d"], v["eigendecomposition"]["secular"]["best_s"], v["eigendecomposition"]["dense_selfadjoint"]["best_s"],
+                 v["eigendecomposition"]["speedup"], v["eigendecomposition"]["secular_iterations"],
+                 v["eigendecomposition"]["max_rel_eigenvalue_diff"], v["eigendecomposition"]["max_residual"]]
+                for v in s["results"] if "eigendecomposition" in v]
+    eig = table(["d", "secular eig s", "dense eig s", "speed-up", "secular iterations", "max rel eigenvalue diff",
+                 "max residual"], eig_rows) + "\n\n" if eig_rows else ""
+    return eig + table(["d", "closed construct s", "closed s/τ", "dense-eig construct s", "dense-eig s/τ", "dopri5 s/τ (τ≤1)",
                   "SciPy expm s/τ", "SciPy RK45 s/τ (τ≤1)", "expm / closed (per τ)", "max |closed − dense|",
                   "max |closed − dopri5|", "max |closed − SciPy expm|"], rows)
 
