@@ -22,9 +22,8 @@ Eigen::MatrixXd coupled_matrix(const DataMoments& data, double sigma) {
   return M;
 }
 
-CoupledFlow::CoupledFlow(const DataMoments& data, double sigma, double eta_W, double eta_b,
-                         const one_layer::Params& initial)
-    : U_(data.eigenvectors) {
+Eigen::MatrixXd CoupledFlow::setup(const DataMoments& data, double sigma, double eta_W, double eta_b,
+                                   Eigen::VectorXd& h_sqrt) {
   if (!(sigma > 0) || !(eta_W > 0) || !(eta_b > 0))
     throw std::invalid_argument("CoupledFlow: needs sigma > 0 and positive learning rates");
   const auto d = data.dim();
@@ -32,27 +31,53 @@ CoupledFlow::CoupledFlow(const DataMoments& data, double sigma, double eta_W, do
   const Eigen::VectorXd m = data.mean_in_eigenbasis();
   const double s2 = sigma * sigma;
   // H^{½} M̃ H^{½} = diag(η_W(λ+σ²), 0) + z zᵀ with z = (√η_W m, √η_b).
-  Eigen::VectorXd a(d + 1), z(d + 1), h_sqrt(d + 1);
+  Eigen::VectorXd a(d + 1), z(d + 1);
   a.head(d) = eta_W * (lambda + s2).matrix();
   a(d) = 0.0;
   z.head(d) = std::sqrt(eta_W) * m;
   z(d) = std::sqrt(eta_b);
+  h_sqrt.resize(d + 1);
   h_sqrt.head(d).setConstant(std::sqrt(eta_W));
   h_sqrt(d) = std::sqrt(eta_b);
-  const solver::DiagRankOneEigen eig = solver::diag_plus_rank_one_eigen(a, z);
+  solver::DiagRankOneEigen eig = solver::diag_plus_rank_one_eigen(a, z);
   kappa_ = eig.values;
   deflated_ = eig.deflated;
   // Optimum (2.4) in the eigenbasis: W̃* = diag(λ/(λ+σ²)), b̃* = diag(σ²/(λ+σ²)) m.
   optimum_.setZero(d, d + 1);
   optimum_.diagonal() = (lambda / (lambda + s2)).matrix();
   optimum_.col(d) = (s2 / (lambda + s2)).matrix().cwiseProduct(m);
+  VtH_ = eig.vectors.transpose() * h_sqrt.asDiagonal();
+  return std::move(eig.vectors);
+}
+
+CoupledFlow::CoupledFlow(const DataMoments& data, double sigma, double eta_W, double eta_b,
+                         const one_layer::Params& initial)
+    : U_(data.eigenvectors) {
+  Eigen::VectorXd h_sqrt;
+  const Eigen::MatrixXd V = setup(data, sigma, eta_W, eta_b, h_sqrt);
+  const auto d = data.dim();
   Eigen::MatrixXd omega0(d, d + 1);
   omega0.leftCols(d) = U_.transpose() * initial.W * U_;
   omega0.col(d) = U_.transpose() * initial.b;
+  state_ = omega0;
   omega0 -= optimum_;
-  P_ = omega0 * h_sqrt.cwiseInverse().asDiagonal() * eig.vectors;
-  VtH_ = eig.vectors.transpose() * h_sqrt.asDiagonal();
-  state_ = omega0 + optimum_;
+  P_ = omega0 * h_sqrt.cwiseInverse().asDiagonal() * V;
+}
+
+CoupledFlow::CoupledFlow(const DataMoments& data, double sigma, double eta_W, double eta_b, const Eigen::VectorXd& Q,
+                         const Eigen::VectorXd& bias_eigenbasis)
+    : U_(data.eigenvectors) {
+  Eigen::VectorXd h_sqrt;
+  const Eigen::MatrixXd V = setup(data, sigma, eta_W, eta_b, h_sqrt);
+  const auto d = data.dim();
+  // Ω̃(0) H^{−½} V = diag((Q − w*)/√η_W) V_{1:d} + ((b̃(0) − b̃*)/√η_b) V_{d+1}: O(d²).
+  const Eigen::VectorXd weight_error = (Q - optimum_.diagonal()) / h_sqrt(0);
+  const Eigen::VectorXd bias_error = (bias_eigenbasis - optimum_.col(d)) / h_sqrt(d);
+  P_.noalias() = weight_error.asDiagonal() * V.topRows(d);
+  P_.noalias() += bias_error * V.row(d);
+  state_.setZero(d, d + 1);
+  state_.diagonal() = Q;
+  state_.col(d) = bias_eigenbasis;
 }
 
 void CoupledFlow::advance_to(double tau) {
@@ -95,6 +120,16 @@ std::pair<double, double> two_mode_flow(double lambda, double m, double sigma, d
   return {w_star + plus * c - minus * s, b_star + plus * s + minus * c};
 }
 
+namespace {
+// The O(d²) aligned construction when W(0) = U diag(Q) Uᵀ, the general one otherwise.
+CoupledFlow make_flow(const DenoiserProblem& p, double sigma) {
+  if (p.W0_offset.size() == 0 || p.W0_offset.isZero(0.0))
+    return {p.data, sigma, p.eta, p.eta, p.Q,
+            p.b0.size() ? Eigen::VectorXd(p.data.eigenvectors.transpose() * p.b0) : Eigen::VectorXd::Zero(p.data.dim())};
+  return {p.data, sigma, p.eta, p.initial()};
+}
+}  // namespace
+
 GeneratedTrajectory closed_form_trajectory(const DenoiserProblem& p, const std::vector<double>& taus,
                                            const NestedOptions& o) {
   if (p.model.kind != ModelKind::one_layer)
@@ -105,11 +140,10 @@ GeneratedTrajectory closed_form_trajectory(const DenoiserProblem& p, const std::
   t.variance.setZero(static_cast<Eigen::Index>(taus.size()), d);
   t.mean.setZero(static_cast<Eigen::Index>(taus.size()), d);
   const solver::PanelGrid grid(std::log(p.range.sigma_min), std::log(p.range.sigma_max), o.panels, o.points_per_panel);
-  const one_layer::Params init = p.initial();
   std::vector<CoupledFlow> flows;
   flows.reserve(grid.size());
   for (double s : grid.nodes()) {
-    flows.emplace_back(p.data, std::exp(s), p.eta, init);
+    flows.push_back(make_flow(p, std::exp(s)));
     flows.back().use_discrete_steps(p.discrete_steps);
   }
   std::vector<double> coeffs(static_cast<size_t>(o.points_per_panel));
@@ -141,7 +175,7 @@ WeightBiasTrajectory weight_bias_closed_form(const DenoiserProblem& p, double si
   if (p.model.kind != ModelKind::one_layer)
     throw std::invalid_argument("the non-centred closed form (3.8) is for the one-layer model only");
   const auto d = p.data.dim();
-  CoupledFlow flow(p.data, sigma, p.eta, p.initial());
+  CoupledFlow flow = make_flow(p, sigma);
   flow.use_discrete_steps(p.discrete_steps);
   WeightBiasTrajectory out{Eigen::MatrixXd(static_cast<Eigen::Index>(taus.size()), d),
                            Eigen::MatrixXd(static_cast<Eigen::Index>(taus.size()), d)};

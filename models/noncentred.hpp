@@ -34,6 +34,10 @@ class CoupledFlow {
   CoupledFlow(const DataMoments& data, double sigma, double eta_W, double eta_b, const one_layer::Params& initial);
   CoupledFlow(const DataMoments& data, double sigma, double eta, const one_layer::Params& initial)
       : CoupledFlow(data, sigma, eta, eta, initial) {}
+  // Aligned start W(0) = U diag(Q) Uᵀ with the initial bias given in the eigenbasis (Uᵀ b(0)): Ω̃(0) is diagonal
+  // plus one column, so the whole construction is O(d²) (no change of basis).
+  CoupledFlow(const DataMoments& data, double sigma, double eta_W, double eta_b, const Eigen::VectorXd& Q,
+              const Eigen::VectorXd& bias_eigenbasis);
 
   // Sets state() to [Uᵀ W(τ) U, Uᵀ b(τ)] (d×(d+1)); any τ ≥ 0, in any order.
   void advance_to(double tau);
@@ -48,6 +52,9 @@ class CoupledFlow {
   [[nodiscard]] int deflated() const { return deflated_; }
 
  private:
+  // Eigendecomposition of H^{½} M̃ H^{½}, optimum and Vᵀ H^{½}; returns V and sets h_sqrt.
+  Eigen::MatrixXd setup(const DataMoments& data, double sigma, double eta_W, double eta_b, Eigen::VectorXd& h_sqrt);
+
   Eigen::MatrixXd U_;
   Eigen::MatrixXd optimum_;   // [W̃*, b̃*]
   Eigen::MatrixXd P_;         // Ω̃(0) H^{−½} V

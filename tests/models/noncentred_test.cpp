@@ -100,6 +100,43 @@ TEST_CASE("noncentred: closed form (3.8) equals dopri5 on the gradient (2.3) and
     REQUIRE(worst_ode < test::kClosedVsGradientFlowAbs);
     REQUIRE(worst_exact < test::kClosedVsGradientFlowAbs);
   }
+  // Separate rates for W and b ((3.10), η_W ≠ η_b): the H^{½} M̃ H^{½} form against dopri5 with those rates.
+  const double eta_W = 0.9, eta_b = 0.2, sigma = 0.7;
+  const one_layer::Params init = p.initial();
+  Eigen::MatrixXd X0(d, d + 1);
+  X0 << init.W, init.b;
+  solver::MatrixDenseIntegrator ode(
+      [&](const Eigen::Map<const Eigen::MatrixXd>& X, Eigen::Map<Eigen::MatrixXd>& dX, double) {
+        const one_layer::Params g = one_layer::gradient(p.data, sigma, {X.leftCols(d), X.col(d)});
+        dX.leftCols(d) = -eta_W * g.W;
+        dX.col(d) = -eta_b * g.b;
+      },
+      X0, 0.0, {1e-13, 1e-15, 1e-6, 5'000'000, "test", "noncentred dopri5, two rates"});
+  noncentred::CoupledFlow flow(p.data, sigma, eta_W, eta_b, init);
+  double worst = 0;
+  for (double tau : kTaus) {
+    ode.advance_to(tau);
+    worst = std::max(worst, (stack(flow.params_at(tau)) - Eigen::MatrixXd(ode.state())).cwiseAbs().maxCoeff());
+  }
+  INFO("two rates: max |closed - dopri5| " << worst);
+  REQUIRE(worst < test::kClosedVsGradientFlowAbs);
+}
+
+TEST_CASE("noncentred: the O(d2) aligned construction equals the general one", "[fast][models][noncentred]") {
+  DenoiserProblem p = noncentred_problem(6, 0.1, false);
+  Eigen::VectorXd Q(6), b0 = nonaligned_vector(6, 0.5);
+  Q << 0.1, -0.3, 0.7, 1.2, 0.0, 0.4;
+  const Eigen::MatrixXd& U = p.data.eigenvectors;
+  const one_layer::Params init{U * Q.asDiagonal() * U.transpose(), b0};
+  for (double sigma : {0.01, 2.0}) {
+    noncentred::CoupledFlow general(p.data, sigma, 0.7, 0.3, init);
+    noncentred::CoupledFlow aligned(p.data, sigma, 0.7, 0.3, Q, U.transpose() * b0);
+    for (double tau : kTaus) {
+      general.advance_to(tau);
+      aligned.advance_to(tau);
+      REQUIRE((general.state() - aligned.state()).cwiseAbs().maxCoeff() < test::kRoundoff);
+    }
+  }
 }
 
 TEST_CASE("noncentred: the bias error mixes into the weights so an aligned start leaves alignment", "[fast][models][noncentred]") {
