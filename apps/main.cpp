@@ -60,7 +60,7 @@ int main(int argc, char** argv) {
   sweep->add_option("--set", sweep_overrides, "override a config key for every run (repeatable)");
   sweep->add_option("--out,-o", sweep_out, "sweep directory (default: runs/<config name>_sweep)");
 
-  std::string train_config, train_out, train_resume, train_device = "cpu";
+  std::string train_config, train_out, train_resume, train_device = "cpu", train_gemm = "fp32";
   std::vector<std::string> train_overrides;
   bool train_dry = false, train_quiet = false;
   auto* train = app.add_subcommand("train", "Train an MLP-UNet with the EDM loss, sample during training and measure "
@@ -69,7 +69,10 @@ int main(int argc, char** argv) {
   train->add_option("--out,-o", train_out, "run directory (default: runs/<config name>)");
   train->add_option("--resume", train_resume, "continue the run in DIR from its last checkpoint");
   train->add_option("--set", train_overrides, "override a config key, e.g. --set training.steps=200 (repeatable)");
-  train->add_option("--device", train_device, "cpu (the reference implementation)")->check(CLI::IsMember({"cpu", "cuda"}));
+  train->add_option("--device", train_device, "cpu (the reference implementation) or cuda (an NVIDIA GPU; builds with CUDA)")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  train->add_option("--gemm", train_gemm, "GEMM precision on the GPU: fp32 (default) or tf32 (opt-in, ~1e-3 relative)")
+      ->check(CLI::IsMember({"fp32", "tf32"}));
   train->add_flag("--dry-run", train_dry, "print the resolved config, parameter count and record schedule, and exit");
   train->add_flag("--quiet,-q", train_quiet, "log to run.log only");
 
@@ -99,12 +102,10 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (train->parsed()) {
-      if (train_device == "cuda")
-        throw NotCompiledError("--device cuda: the GPU trainer is not part of this build yet; use --device cpu");
       if (!train_resume.empty()) {
         if (!train_config.empty() || !train_overrides.empty())
           throw ConfigError("--resume DIR takes the config stored in DIR/resolved_config.toml; do not pass CONFIG or --set");
-        pipeline::resume_training(train_resume, train_quiet);
+        pipeline::resume_training(train_resume, train_quiet, train_device, train_gemm);
         return 0;
       }
       if (train_config.empty()) throw ConfigError("specbias train: give a CONFIG file or --resume DIR");
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       const std::string dir = train_out.empty() ? default_out_dir(train_config) : train_out;
-      pipeline::train_to_directory(c, dir, {false, train_quiet, -1});
+      pipeline::train_to_directory(c, dir, {false, train_quiet, -1, train_device, train_gemm});
       return 0;
     }
     if (sweep->parsed()) {
@@ -145,6 +146,9 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const NotCompiledError& e) {
     std::cerr << "specbias: " << e.what() << "\n";
+    return 3;
+  } catch (const DeviceError& e) {
+    std::cerr << "specbias: device error: " << e.what() << "\n";
     return 3;
   } catch (const NumericalError& e) {
     std::cerr << "specbias: numerical error: " << e.what() << "\n";

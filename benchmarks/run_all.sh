@@ -4,6 +4,7 @@
 #
 #   benchmarks/run_all.sh                 # closed_form, modewise, full_matrix, depth (the numerics benchmarks)
 #   benchmarks/run_all.sh modewise        # a subset, by name
+#   benchmarks/run_all.sh conv            # (g) full-width convolution, FFT vs dense (not in the default set)
 #   benchmarks/run_all.sh train           # trainer vs PyTorch eager (needs python3-torch; not in the default set)
 #
 # Environment: BUILD_DIR (default build/bench, configured Release, CUDA off, if missing), PYTHON (default
@@ -23,9 +24,9 @@ NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix depth)
 for n in "${NAMES[@]}"; do
   case "$n" in
-    closed_form | modewise | full_matrix | depth | noncentred) ;;
+    closed_form | modewise | full_matrix | depth | conv | noncentred) ;;
     train) "$PYTHON" -c "import torch" 2>/dev/null || { echo "run_all.sh: train needs PyTorch in $PYTHON" >&2; exit 1; } ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth noncentred train)" >&2; exit 1 ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth conv noncentred train)" >&2; exit 1 ;;
   esac
 done
 
@@ -156,13 +157,19 @@ for name in "${NAMES[@]}"; do
       [ "$QUICK" = 1 ] || "$PYTHON" "$ROOT/benchmarks/peers/depth.py" --dump "$SCRATCH/depth" --rtol 1e-12 \
         --methods lsoda > "$SCRATCH/depth.peer_rtol1e-12.json"
       ;;
+    conv)
+      # (g) full-width convolution: FFT path vs dense paths (28×28), FFT path at 64×64, NumPy peer on the 28×28 dump.
+      reps=3; reps_dense=2; [ "$QUICK" = 1 ] && { reps=1; reps_dense=1; }
+      "$BIN/bench_conv" --reps "$reps" --reps-dense "$reps_dense" --dump "$SCRATCH/conv" > "$SCRATCH/conv.cpp.json"
+      "$PYTHON" "$ROOT/benchmarks/peers/conv.py" --compare "$SCRATCH/conv" --reps "$reps" > "$SCRATCH/conv.peer.json"
+      ;;
     noncentred)
       reps=3; [ "$QUICK" = 1 ] && reps=1
       "$BIN/bench_noncentred" --reps "$reps" --dump "$SCRATCH/noncentred" > "$SCRATCH/noncentred.cpp.json"
       "$PYTHON" "$ROOT/benchmarks/peers/noncentred.py" --dump "$SCRATCH/noncentred" --reps 2 \
         > "$SCRATCH/noncentred.peer.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth noncentred train)" >&2; exit 1 ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth conv noncentred train)" >&2; exit 1 ;;
   esac
   merge "$name"
 done

@@ -190,6 +190,30 @@ def depth(r):
     return txt
 
 
+def conv(r):
+    s, p = r["specbias"], r["peer"]
+    fft28 = next(v for v in s["runs"] if v["path"] == "fft" and v["N"] == 784)
+    rows = []
+    for v in s["runs"]:
+        shape = "x".join(str(n) for n in v["shape"])
+        vs_fft = fft28["best_s"] if v["N"] == 784 else None
+        rows.append([f"`{v['path']}`", shape, v["N"], v["best_s"],
+                     (v["best_s"] / vs_fft) if vs_fft else None,
+                     v.get("max_rel_diff_spectrum_vs_fft"), v.get("max_rel_diff_trajectories_vs_fft")])
+    rows.append(["NumPy peer (numpy.fft + exp1)", "x".join(str(n) for n in p["problem"]["shape"]), p["problem"]["N"],
+                 p["time"]["best_s"], p["time"]["best_s"] / fft28["best_s"], p["max_rel_diff_spectrum_vs_specbias"],
+                 p["max_rel_diff_trajectories_vs_specbias"]])
+    txt = table(["path", "shape", "N", "best s", "time / fft (28x28)", "max rel diff s_k vs fft",
+                 "max rel diff trajectories vs fft"], rows)
+    big = [v for v in s["runs"] if v["N"] != 784]
+    txt += (f"\n\n{s['problem']['n_tau']} tau values; specbias spectrum alone (28x28) {fmt(fft28['spectrum_only']['best_s'])} s, "
+            f"peer spectrum alone {fmt(p['spectrum_time']['best_s'])} s.")
+    for v in big:
+        txt += (f" {v['shape'][0]}x{v['shape'][1]}: spectrum {fmt(v['phases_last_rep_s']['spectrum'])} s, closed-form grid "
+                f"{fmt(v['phases_last_rep_s']['closed_form_grid'])} s, Parseval rel error {fmt(v['parseval_rel_error'])}.")
+    return txt
+
+
 def noncentred(r):
     s, peer = r["specbias"], r["peer"]
     peer_by_d = {p["d"]: p for p in peer["results"]}
@@ -229,7 +253,7 @@ def main():
               f"{'/'.join(m['simd'])}; {m['cxx']}; source {m.get('source')}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}; "
               f"load average before: {r['load_average_before']}\n")
         print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix, "depth": depth,
-               "train": train, "noncentred": noncentred}[name](r))
+               "train": train, "conv": conv, "noncentred": noncentred}[name](r))
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenMP)
 find_package(PkgConfig REQUIRED)
-pkg_check_modules(FFTW3 IMPORTED_TARGET fftw3)   # used by the convolutional models (later issues)
+pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)   # Fourier spectra of the convolutional models (§7–8)
 find_package(Catch2 2 QUIET)
 find_program(GNUPLOT_EXECUTABLE gnuplot)
 

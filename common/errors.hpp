@@ -3,6 +3,7 @@
 //   DataError       — a data file that is missing, truncated or of the wrong shape.
 //   NumericalError  — non-finite state, step limit hit, non-convergence: names where (tau, sigma, step).
 //   NotCompiledError— a feature the binary was built without ("reconfigure with ...").
+//   DeviceError     — a GPU that is absent or unusable, or a CUDA call that failed (names the call and the reason).
 // Library code throws; only main() maps exceptions to exit codes.
 #pragma once
 
@@ -32,6 +33,11 @@ class NumericalError : public Error {
 };
 
 class NotCompiledError : public Error {
+ public:
+  using Error::Error;
+};
+
+class DeviceError : public Error {
  public:
   using Error::Error;
 };

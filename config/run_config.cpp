@@ -20,6 +20,39 @@ toml::array to_array(const std::vector<double>& v) {
 }
 
 // Keys of [model] that only some kinds read; any other kind rejects them by name (rather than as "unknown").
+// [training] loss and the flow-matching time range of [sampling] (THEORY §2.2, §9). The variants other than edm_x
+// are implemented for the one-layer model with an aligned, unbiased start on zero-mean data (models/loss_family).
+void read_loss(TomlReader& r, Config& c) {
+  auto& t = c.training;
+  t.loss = r.string("training.loss", "edm_x", {"edm_x", "edm_eps", "vp_x", "vp_eps", "vp_v", "flow_matching"});
+  const bool fm = t.loss == "flow_matching";
+  if (fm) {
+    c.sampling.t_min = r.number("sampling.t_min", 0.0, Range::closed(0.0, 1.0));
+    c.sampling.t_max = r.number("sampling.t_max", 1.0, Range::closed(0.0, 1.0));
+    if (c.sampling.t_min >= c.sampling.t_max)
+      r.fail("sampling.t_min", "t_min = " + std::to_string(c.sampling.t_min) + " must be smaller than t_max = " +
+                                   std::to_string(c.sampling.t_max),
+             "flow matching samples from t_min (noise) up to t_max (data)");
+    if (r.has("analysis.weight_t"))
+      c.analysis.weight_t = r.number_or_list("analysis.weight_t", 0.5, Range::closed(0.0, 1.0));
+  } else {
+    for (const char* key : {"sampling.t_min", "sampling.t_max", "analysis.weight_t"})
+      if (r.has(key)) r.fail(key, "is only used by training.loss = \"flow_matching\" (loss is \"" + t.loss + "\")");
+  }
+  if (t.loss == "edm_x") return;
+  const std::string why = "training.loss = \"" + t.loss + "\" is implemented for the one-layer model with an aligned "
+                          "start on zero-mean data (THEORY 2.2, 9)";
+  const bool fm_two_layer = t.loss == "flow_matching" && c.model.kind == "two_layer_symmetric";  // (9.7)
+  if (c.model.kind != "one_layer" && !fm_two_layer)
+    r.fail("training.loss", why + ", but model.kind = \"" + c.model.kind + "\"",
+           "use model.kind = \"one_layer\" (flow_matching also takes \"two_layer_symmetric\"), or loss = \"edm_x\" "
+           "for the other kinds");
+  if (c.model.W0_offset != "none") r.fail("model.W0_offset", why, "set W0_offset = \"none\"");
+  if (c.model.b0 != "zero") r.fail("model.b0", why, "set b0 = \"zero\"");
+  if (!c.data.mean.empty()) r.fail("data.mean", why, "remove data.mean");
+  if (!c.data.file.empty() && !c.data.center) r.fail("data.center", why, "set center = true");
+}
+
 void reject_for_kind(TomlReader& r, const std::string& kind, std::initializer_list<const char*> keys,
                      const std::string& fix) {
   for (const char* k : keys) {
@@ -43,8 +76,52 @@ std::vector<double> per_mode(TomlReader& r, const std::string& path, std::option
   return v;
 }
 
+// Convolutional kinds (THEORY §7–8): the image shape comes from data.shape (or, for files, from the data), the
+// initial filter is a delta at offset 0 (layers = 1: w(0) = Q e₀, so every Re γ_k(0) = Q; layers = 2: a e₀, b e₀).
+void read_conv_model(TomlReader& r, Config& c) {
+  auto& m = c.model;
+  const auto& shape = c.data.shape;
+  reject_for_kind(r, m.kind, {"hidden", "tied", "v", "depth", "W0_offset", "W0_offset_scale", "b0", "b0_scale"},
+                  "convolutional kinds take dims, layers, Q (layers = 1), a and b (layers = 2) and kernel (conv_patch)");
+  const int shape_dims = shape.empty() ? 0 : (shape.size() == 2 && shape[0] > 1 ? 2 : 1);
+  // Without dims or shape a data file decides (N×H×W / IDX images are 2-D); other sources default to 1-D signals.
+  if (r.has("model.dims")) m.dims = static_cast<int>(r.integer("model.dims", std::nullopt, Range::closed(1, 2)));
+  else m.dims = shape_dims > 0 ? shape_dims : (c.data.file.empty() ? 1 : 0);
+  if (shape_dims > 0 && m.dims != shape_dims)
+    r.fail("model.dims", "dims = " + std::to_string(m.dims) + " is inconsistent with data.shape = [" +
+                             (shape.size() == 2 ? std::to_string(shape[0]) + ", " + std::to_string(shape[1])
+                                                : std::to_string(shape[0])) + "]",
+           m.dims == 2 ? "2-D images need shape = [H, W] with H > 1" : "1-D signals need shape = [N] (or [1, N])");
+  if (m.dims == 2 && shape.empty() && c.data.file.empty())
+    r.fail("model.dims", "dims = 2 needs the image shape", "set data.shape = [H, W] (data files give it implicitly)");
+  m.layers = static_cast<int>(r.integer("model.layers", 1, Range::closed(1, 2)));
+  if (m.kind == "conv_patch") {
+    m.kernel = static_cast<int>(r.integer("model.kernel", std::nullopt, Range::closed(1, 100000)));
+    if (m.kernel % 2 == 0)
+      r.fail("model.kernel", "kernel = " + std::to_string(m.kernel) + " is even", "use an odd K = 2r + 1 (centred patch)");
+    // Per axis: [N] and [1, N] constrain only the signal length; [H, W] (H > 1) both axes.
+    for (std::size_t a = 0; a < shape.size(); ++a)
+      if ((shape.size() == 1 || a == 1 || shape[0] > 1) && m.kernel > shape[a])
+        r.fail("model.kernel", "kernel = " + std::to_string(m.kernel) + " exceeds the image size " +
+                                   std::to_string(shape[a]) + " along axis " + std::to_string(a),
+               "allowed range [1, N] per axis (K = N is the full-width kind conv_full)");
+  } else {
+    reject_for_kind(r, m.kind, {"kernel"}, "conv_full is the full-width filter (K = N); use conv_patch for K < N");
+  }
+  if (m.layers == 1) {
+    reject_for_kind(r, m.kind, {"a", "b"}, "a and b are the two layers' centre taps (layers = 2)");
+    m.Q = {r.number("model.Q", 0.1, Range::closed(-10.0, 10.0))};
+  } else {
+    reject_for_kind(r, m.kind, {"Q"}, "with layers = 2 give the centre taps a and b (w(0) = a*b)");
+    m.a = {r.number("model.a", std::nullopt, Range::closed(-10.0, 10.0))};
+    m.b = {r.number("model.b", std::nullopt, Range::closed(-10.0, 10.0))};
+    m.Q.clear();
+  }
+}
+
 void read_model(TomlReader& r, Config& c) {
   auto& m = c.model;
+  if (m.convolutional()) return read_conv_model(r, c);
   const int dim = known_dim(c.data);
   const bool one = m.kind == "one_layer", sym = m.kind == "two_layer_symmetric", two = m.kind == "two_layer",
              deep = m.kind == "deep_linear", res = m.kind == "deep_residual";
@@ -171,11 +248,27 @@ Config read(TomlReader& r) {
                             std::to_string(d.eigenvalues.size()) + " eigenvalues", "give one mean per mode");
   if (has_gen && !d.mean.empty() && static_cast<int>(d.mean.size()) != d.dim)
     r.fail("data.mean", "has " + std::to_string(d.mean.size()) + " entries but dim = " + std::to_string(d.dim));
+  if (r.has("data.shape")) {
+    const auto shape = r.number_list("data.shape", Range::closed(1, 1e6));
+    if (shape.size() != 1 && shape.size() != 2)
+      r.fail("data.shape", "has " + std::to_string(shape.size()) + " entries", "give [H, W] for images or [N] for signals");
+    long long product = 1;
+    for (double v : shape) {
+      if (v != std::floor(v)) r.fail("data.shape", "entries must be whole numbers (got " + std::to_string(v) + ")");
+      d.shape.push_back(static_cast<int>(v));
+      product *= static_cast<long long>(v);
+    }
+    const int dim = known_dim(d);
+    if (dim > 0 && product != dim)
+      r.fail("data.shape", "has " + std::to_string(product) + " pixels but the data dimension is d = " + std::to_string(dim),
+             "the product of the shape must equal d");
+  }
 
   // [model]
   auto& m = c.model;
   m.kind = r.string("model.kind", "one_layer",
-                    {"one_layer", "two_layer_symmetric", "two_layer", "deep_linear", "deep_residual"});
+                    {"one_layer", "two_layer_symmetric", "two_layer", "deep_linear", "deep_residual", "conv_full",
+                     "conv_patch"});
   read_model(r, c);
 
   // [training]
@@ -224,6 +317,13 @@ Config read(TomlReader& r) {
     r.fail("sampling.sigma_min",
            "sigma_min = " + std::to_string(c.sampling.sigma_min) + " must be smaller than sigma_max = " +
                std::to_string(c.sampling.sigma_max), "sampling runs from sigma_max down to sigma_min");
+
+  read_loss(r, c);
+  // Discrete steps and the per-σ rates (3.10)–(3.11) are derived for the EDM x-prediction loss (2.1) only.
+  if (t.loss != "edm_x" && (t.discrete_steps || t.eta_weighting != "none" || m.parametrisation != "plain"))
+    r.fail("training.loss", "\"" + t.loss + "\" cannot be combined with discrete_steps, eta_weighting or "
+           "parametrisation (derived for loss = \"edm_x\")",
+           "set loss = \"edm_x\", or discrete_steps = false, eta_weighting = \"none\", parametrisation = \"plain\"");
 
   // [run]
   c.run.method = r.string("run.method", "both", {"closed_form", "numeric", "both"});
@@ -295,6 +395,17 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
 
 toml::table Config::model_table() const {
   // Only the keys this kind reads, so that the resolved config loads again.
+  if (model.convolutional()) {
+    toml::table t{{"kind", model.kind}, {"layers", model.layers}};
+    if (model.dims != 0) t.insert("dims", model.dims);  // 0: decided by the data file
+    if (model.kind == "conv_patch") t.insert("kernel", model.kernel);
+    if (model.layers == 1) t.insert("Q", model.Q.at(0));
+    else {
+      t.insert("a", model.a.at(0));
+      t.insert("b", model.b.at(0));
+    }
+    return t;
+  }
   toml::table t{{"kind", model.kind}, {"W0_offset", model.W0_offset}, {"W0_offset_scale", model.W0_offset_scale}};
   const std::string& k = model.kind;
   if (k == "two_layer") {
@@ -359,7 +470,12 @@ toml::table Config::to_toml() const {
     data_t.insert("center", data.center);
   }
   if (!data.mean.empty()) data_t.insert("mean", to_array(data.mean));
-  return toml::table{
+  if (!data.shape.empty()) {
+    toml::array shape_a;
+    for (int v : data.shape) shape_a.push_back(v);
+    data_t.insert("shape", shape_a);
+  }
+  toml::table out{
       {"data", data_t},
       {"model", model_table()},
       {"training", training_table()},
@@ -390,6 +506,16 @@ toml::table Config::to_toml() const {
                                  {"weights_abs", validation.weights_abs}}},
       {"output", toml::table{{"figures", output.figures}, {"npy", output.npy}}},
   };
+  // Loss keys only when not the default, so that edm_x runs resolve exactly as before the loss family existed.
+  if (training.loss != "edm_x") {
+    out["training"].as_table()->insert("loss", training.loss);
+    if (training.loss == "flow_matching") {
+      out["sampling"].as_table()->insert("t_min", sampling.t_min);
+      out["sampling"].as_table()->insert("t_max", sampling.t_max);
+      out["analysis"].as_table()->insert("weight_t", to_array(analysis.weight_t));
+    }
+  }
+  return out;
 }
 
 }  // namespace specbias::config

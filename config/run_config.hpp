@@ -24,6 +24,7 @@ struct DataConfig {
   long long max_samples = 0;        // 0: all
   bool center = true;               // file data: drop the empirical mean (analyse the covariance only)
   std::vector<double> mean;         // optional non-zero mean (length d)
+  std::vector<int> shape;           // image shape [H, W] or [N] (conv kinds; files N×H×W/MNIST give it implicitly)
 };
 
 struct ModelConfig {
@@ -42,6 +43,11 @@ struct ModelConfig {
   double b0_scale = 0.5;
   // one_layer: plain | residual | score | edm_preconditioned (THEORY (3.10)–(3.11)); not plain: Q is V(0)
   std::string parametrisation = "plain";
+  // Convolutional kinds conv_full (THEORY §7, K = N) and conv_patch (§8, local K×K patch), circular boundaries.
+  int dims = 1;                     // 1: signals, 2: images; 0: from the data file (no dims, no data.shape)
+  int layers = 1;                   // 1: w ⋆ x (Q = centre tap of a delta start); 2: w₂ ⋆ w₁ ⋆ x (a, b) (7.9)
+  int kernel = 0;                   // conv_patch: odd K, 1 ≤ K ≤ N per axis
+  [[nodiscard]] bool convolutional() const { return kind == "conv_full" || kind == "conv_patch"; }
 };
 
 struct TrainingConfig {
@@ -55,11 +61,15 @@ struct TrainingConfig {
   std::string eta_weighting = "none";
   double p_mean = -1.2, p_std = 1.2;  // EDM log-normal σ density (12.1)
   double sigma_data = 0.5;          // σ_d of the EDM loss weight and preconditioning (12.1)
+  // Loss variant (THEORY §2.2, §9): edm_x | edm_eps | vp_x | vp_eps | vp_v | flow_matching. Variants other than
+  // edm_x need kind = one_layer, an aligned start, b(0) = 0 and zero-mean data.
+  std::string loss = "edm_x";
 };
 
 struct SamplingConfig {
   double sigma_min = 0.002;
   double sigma_max = 80.0;
+  double t_min = 0.0, t_max = 1.0;  // loss = flow_matching: the sampler runs over t ∈ [t_min, t_max] ⊆ [0, 1] (9.5)
 };
 
 struct RunConfig {
@@ -85,6 +95,7 @@ struct AnalysisConfig {
   std::string target = "data";          // data (λ_k) | asymptote ((4.8))
   double gray_lo = 0.5, gray_hi = 2.0;  // (11.3)
   std::vector<double> weight_sigma{1.0};// σ values for weight trajectories (Fig. 2A)
+  std::vector<double> weight_t{0.5};    // loss = flow_matching: t values for weight trajectories (Fig. 7)
   int points_per_decade = 40;           // bracketing grid for continuous crossings
 };
 

@@ -66,12 +66,14 @@ FigureReport write_figures(const fs::path& run_dir, const SimulationResult& r,
   std::vector<std::string> scripts;
 
   // (A) weights per mode at each requested σ.
+  // Flow matching (training.loss) records its weights at times t, not noise levels σ.
+  const bool at_t = r.summary.contains("loss") && r.summary["loss"]["kind"] == "flow_matching";
   for (size_t i = 0; i < weight_sigma.size(); ++i) {
-    const std::string stem = fmt::format("weights_sigma{:g}", weight_sigma[i]);
+    const std::string stem = fmt::format("{}{:g}", at_t ? "weights_t" : "weights_sigma", weight_sigma[i]);
     write_wide(dir / (stem + "_closed.dat"), r.tau, weights_closed[i]);
     write_wide(dir / (stem + "_numeric.dat"), r.tau, weights_numeric[i]);
     std::ostringstream gp;
-    gp << gnuplot_header(stem + ".png") << fmt::format("set title '{} weights u_k^T W u_k at {{/Symbol s}} = {:g}'\n", kind_title, weight_sigma[i])
+    gp << gnuplot_header(stem + ".png") << fmt::format("set title '{} weights u_k^T W u_k at {} = {:g}'\n", kind_title, at_t ? "t" : "{/Symbol s}", weight_sigma[i])
        << "set logscale x\nset format x '10^{%T}'\nset xlabel 'training time {/Symbol t}'\nset ylabel 'weight w_k'\n"
        << "plot for " << modes_range << " '" << stem << "_closed.dat' using 1:k with lines lw 2 palette frac (k-2.0)/"
        << std::max(1, d - 1) << " notitle, \\\n     for " << modes_range << " '" << stem

@@ -19,7 +19,9 @@
 #include "common/errors.hpp"
 #include "common/npy.hpp"
 #include "models/noncentred.hpp"
+#include "pipeline/convolution_run.hpp"
 #include "pipeline/figures.hpp"
+#include "pipeline/loss_simulate.hpp"
 #include "pipeline/problem_builder.hpp"
 
 namespace specbias::pipeline {
@@ -248,7 +250,10 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   auto log = [&](const std::string& s) {
     if (log_fn) log_fn(s);
   };
+  // Convolutional kinds run as their per-Fourier-mode problem (THEORY (7.7), (7.9); pipeline/convolution_run).
+  if (c.model.convolutional()) return simulate(fourier_mode_config(c, build_convolution(c)), log_fn);
   using clock = std::chrono::steady_clock;
+  if (uses_loss_family(c)) return simulate_loss_family(c, log_fn);  // loss variants (§2.2, §9): pipeline/loss_simulate
   SimulationResult r;
   r.tau = c.training.tau;
   r.problem = build_problem(c, build_data(c));
@@ -426,6 +431,7 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
 }
 
 SimulationResult simulate_to_directory(const config::Config& c, const std::filesystem::path& out, bool quiet) {
+  if (c.model.convolutional()) return simulate_convolution_to_directory(c, out, quiet);
   std::filesystem::create_directories(out);
   // Log to run.log and (unless quiet) to the terminal.
   std::vector<spdlog::sink_ptr> sinks;
@@ -482,12 +488,17 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
   const models::NestedOptions wopt = build_nested_options(c, p, use_full_matrix(c, p));
   std::vector<Eigen::MatrixXd> w_closed, w_numeric;
   write_file_atomically(out / "weights.csv", [&](std::ostream& os) {
-    os << "sigma,tau,mode,lambda,weight_closed_form,weight_numeric\n";
+    os << (c.training.loss == "flow_matching" ? "t" : "sigma") << ",tau,mode,lambda,weight_closed_form,weight_numeric\n";
     os.precision(17);
-    for (double sigma : c.analysis.weight_sigma) {
+    for (double sigma : weight_levels(c)) {
+      if (uses_loss_family(c)) {  // the variant's own weights (t for flow matching)
+        w_closed.push_back(loss_family_weights_closed(c, p, sigma, r.tau));
+        w_numeric.push_back(loss_family_weights_numeric(c, p, sigma, r.tau));
+      } else {
       // NaN where no formula covers the start (μ ≠ 0, or a non-aligned factorised start).
       w_closed.push_back(models::weight_trajectory_closed_form(p, sigma, r.tau));
       w_numeric.push_back(models::weight_trajectory_numeric(p, sigma, r.tau, wopt));
+      }
       for (size_t j = 0; j < r.tau.size(); ++j)
         for (int k = 0; k < d; ++k)
           os << sigma << "," << r.tau[j] << "," << k << "," << p.data.eigenvalues(k) << ","
@@ -497,6 +508,10 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
   });
   json weight_emergence = json::array();
   for (size_t i = 0; i < w_closed.size(); ++i) {
+    if (uses_loss_family(c)) {
+      weight_emergence.push_back(loss_family_weight_emergence(c, p, weight_levels(c)[i], r.tau));
+      continue;
+    }
     weight_emergence.push_back(weight_emergence_json(c, p, c.analysis.weight_sigma[i], w_closed[i], w_numeric[i], r.tau));
     for (const char* branch : {"rising", "decaying"}) {
       const json& f = weight_emergence.back()["fits"][branch];
@@ -515,8 +530,8 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
       if (w_closed[i].allFinite()) weight_err = std::max(weight_err, (w_closed[i] - w_numeric[i]).cwiseAbs().maxCoeff());
     r.summary["validation"]["weights_numeric_vs_closed_form"] = {{"max_abs", weight_err},
                                                                  {"tolerance_abs", c.validation.weights_abs}};
-    logger->info("weights at sigma in [{}]: numeric vs closed form max abs error {:.2e}",
-                 fmt::join(c.analysis.weight_sigma, ", "), weight_err);
+    logger->info("weights at {} in [{}]: numeric vs closed form max abs error {:.2e}",
+                 c.training.loss == "flow_matching" ? "t" : "sigma", fmt::join(weight_levels(c), ", "), weight_err);
   }
 
   // KL divergence and alignment per τ.
@@ -551,7 +566,7 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
   write_text_atomically(out / "summary.json", r.summary.dump(2) + "\n");
 
   if (c.output.figures) {
-    const FigureReport figs = write_figures(out, r, w_closed, w_numeric, c.analysis.weight_sigma, kl_closed, kl_numeric);
+    const FigureReport figs = write_figures(out, r, w_closed, w_numeric, weight_levels(c), kl_closed, kl_numeric);
     for (const auto& msg : figs.messages) logger->info("{}", msg);
   }
   logger->info("done: results in {}", out.string());

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "analysis/emergence.hpp"
@@ -25,6 +26,9 @@
 #include "models/splitmix64.hpp"
 #include "pipeline/figures.hpp"
 #include "train/record_schedule.hpp"
+#ifdef SPECBIAS_WITH_CUDA_ENGINE
+#include "train/cuda/training.hpp"
+#endif
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -381,12 +385,28 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
 #endif
   if (c.run.threads > 0) Eigen::setNbThreads(c.run.threads);
   logger->info("specbias train {} -> {}{}", c.source, out.string(), ro.resume ? " (resume)" : "");
-  logger->info("precision: fp32 (CPU, Eigen {} threads)", Eigen::nbThreads());
+  std::unique_ptr<train::DeviceEngine> engine;
+  if (ro.device == "cuda") {
+#ifndef SPECBIAS_WITH_CUDA_ENGINE
+    throw NotCompiledError("--device cuda: this binary was built without CUDA (configure with -DSPECBIAS_CUDA=ON on a "
+                           "machine with the CUDA toolkit); use --device cpu");
+#endif
+  } else if (ro.device != "cpu") {
+    throw ConfigError("--device " + ro.device + " is not one of: cpu, cuda");
+  } else {
+    logger->info("precision: fp32 (CPU, Eigen {} threads)", Eigen::nbThreads());
+  }
 
   const train::TrainingSet data = build_training_set(c);
   logger->info("data: {}", data.description);
   train::TrainerOptions o = build_trainer_options(c, data.samples.rows());
   o.crash_after_step = ro.crash_after_step;
+#ifdef SPECBIAS_WITH_CUDA_ENGINE
+  if (ro.device == "cuda") {
+    engine = train::cuda::make_cuda_engine(data, o, ro.gemm_precision);
+    logger->info("precision: fp32 activations, {} GEMMs (CUDA: {})", ro.gemm_precision, engine->description());
+  }
+#endif
   logger->info("network: {} trainable parameters; {} records; {} training steps", parameter_count(o), o.record_steps.size(), o.steps);
 
   // Progress with rate and ETA on a terminal; nothing in CI logs.
@@ -405,7 +425,7 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
     if (step == steps) std::fprintf(stderr, "\n");
   };
   const auto train_start = std::chrono::steady_clock::now();
-  const train::RecordLog rec = train::run_training(data, o, out, ro.resume, cb);
+  const train::RecordLog rec = train::run_training(data, o, out, ro.resume, cb, engine.get());
   const double train_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
 
   // Analysis (EMPIRICAL §5).
@@ -462,12 +482,12 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   return summary;
 }
 
-json resume_training(const fs::path& run_dir, bool quiet) {
+json resume_training(const fs::path& run_dir, bool quiet, const std::string& device, const std::string& gemm_precision) {
   const fs::path cfg = run_dir / "resolved_config.toml";
   if (!fs::exists(cfg))
     throw ConfigError("cannot resume: " + cfg.string() + " not found (is " + run_dir.string() + " a specbias train run directory?)");
   config::TrainConfig c = config::load_train_config(cfg.string());
-  return train_to_directory(c, run_dir, {true, quiet, -1});
+  return train_to_directory(c, run_dir, {true, quiet, -1, device, gemm_precision});
 }
 
 }  // namespace specbias::pipeline

@@ -19,6 +19,8 @@ struct TrainRunOptions {
   bool resume = false;
   bool quiet = false;
   std::int64_t crash_after_step = -1;  // test hook, see train::TrainerOptions
+  std::string device = "cpu";          // cpu | cuda (train/cuda; DeviceError without a usable GPU)
+  std::string gemm_precision = "fp32"; // cuda only: fp32 | tf32
 };
 
 // The training set the config describes (samples d × N as float, empirical moments for the analysis basis).
@@ -31,7 +33,8 @@ nlohmann::json train_to_directory(const config::TrainConfig& c, const std::files
                                   const TrainRunOptions& options);
 
 // Reads out_dir/resolved_config.toml and continues the run from its checkpoint.
-nlohmann::json resume_training(const std::filesystem::path& run_dir, bool quiet);
+nlohmann::json resume_training(const std::filesystem::path& run_dir, bool quiet, const std::string& device = "cpu",
+                               const std::string& gemm_precision = "fp32");
 
 // What `--dry-run` prints: the resolved config, the network's parameter count and the record schedule size.
 std::string describe_training(const config::TrainConfig& c);

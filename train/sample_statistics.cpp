@@ -32,18 +32,21 @@ void SampleStatistics::add_projected(const Eigen::MatrixXd& y) {
   n_ += nb;
 }
 
-SampleSummary SampleStatistics::summary() const {
-  if (n_ < 2) throw std::logic_error("SampleStatistics: need at least two samples for a covariance");
+SampleSummary summarise_projected(const Eigen::MatrixXd& U, const Eigen::VectorXd& data_mean, std::int64_t n,
+                                  const Eigen::VectorXd& mean_y, const Eigen::MatrixXd& scatter_lower) {
+  if (n < 2) throw std::logic_error("SampleStatistics: need at least two samples for a covariance");
   SampleSummary s;
-  s.samples = n_;
-  const Eigen::MatrixXd M = Eigen::MatrixXd(scatter_y_.selfadjointView<Eigen::Lower>()) / static_cast<double>(n_ - 1);
-  s.mean = data_mean_ + U_ * mean_y_;
+  s.samples = n;
+  const Eigen::MatrixXd M = Eigen::MatrixXd(scatter_lower.selfadjointView<Eigen::Lower>()) / static_cast<double>(n - 1);
+  s.mean = data_mean + U * mean_y;
   s.mode_variance = M.diagonal();
-  s.mode_mean_error = mean_y_.array().square();
-  s.mean_error = mean_y_.squaredNorm();  // U orthonormal: ‖Uᵀ(m̂ − m)‖ = ‖m̂ − m‖
+  s.mode_mean_error = mean_y.array().square();
+  s.mean_error = mean_y.squaredNorm();  // U orthonormal: ‖Uᵀ(m̂ − m)‖ = ‖m̂ − m‖
   const double total = M.squaredNorm();
   s.alignment = total > 0 ? M.diagonal().squaredNorm() / total : std::numeric_limits<double>::quiet_NaN();
   return s;
 }
+
+SampleSummary SampleStatistics::summary() const { return summarise_projected(U_, data_mean_, n_, mean_y_, scatter_y_); }
 
 }  // namespace specbias::train

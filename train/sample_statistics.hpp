@@ -22,6 +22,13 @@ struct SampleSummary {
   double alignment = 0;             // χ (11.2) of Ŝ in the basis U; NaN if Ŝ = 0
 };
 
+// The summary from merged moments in the basis U: n samples, running mean ȳ of y = Uᵀ(x − m) and the scatter
+// Σ (y − ȳ)(y − ȳ)ᵀ, of which only the lower triangle is read. Shared by SampleStatistics and its GPU twin.
+// Throws std::logic_error for n < 2.
+[[nodiscard]] SampleSummary summarise_projected(const Eigen::MatrixXd& U, const Eigen::VectorXd& data_mean,
+                                                std::int64_t n, const Eigen::VectorXd& mean_y,
+                                                const Eigen::MatrixXd& scatter_lower);
+
 class SampleStatistics {
  public:
   // U: d × d orthonormal data eigenbasis (columns sorted as the analysis wants them, descending λ);

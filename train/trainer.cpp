@@ -8,6 +8,7 @@
 #include <iomanip>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "common/atomic_file.hpp"
 #include "common/errors.hpp"
@@ -182,7 +183,7 @@ void save_final_weights(const LinearDenoiser<float>& net, const fs::path& dir) {
 
 template <class Net>
 RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir,
-                            bool resume, const TrainerCallbacks& cb) {
+                            bool resume, const TrainerCallbacks& cb, DeviceEngine* engine) {
   const auto log = [&](const std::string& s) {
     if (cb.log) cb.log(s);
   };
@@ -222,6 +223,14 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
   std::ofstream loss_csv(run_dir / "loss.csv", std::ios::app), records_csv(run_dir / "records.csv", std::ios::app),
       variance_csv(run_dir / "variance.csv", std::ios::app);
   if (o.keep_samples > 0) fs::create_directories(run_dir / "samples");
+  if (engine != nullptr) {
+    if constexpr (std::is_same_v<Net, MlpUNet<float>>) {
+      engine->load(net, adam.state());
+      log("device: " + engine->description());
+    } else {
+      throw std::invalid_argument("run_training: a device engine runs the mlp_unet model only");
+    }
+  }
 
   using Clock = std::chrono::steady_clock;
   const auto session_start = Clock::now();
@@ -242,13 +251,17 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
     for (std::int64_t first = 0; first < o.eval_samples; first += o.chunk) {
       const Index n = static_cast<Index>(std::min(o.chunk, o.eval_samples - first));
       draw_latents(latent_rng, d, n, latent_scratch, z);
-      heun_sample<float>(
-          [&](const MatF& x, double sigma, MatF& out) {
-            sigma_vec.setConstant(x.cols(), static_cast<float>(sigma));
-            out.resize(x.rows(), x.cols());
-            edm.denoise(net, x, sigma_vec, sample_ctx, out);
-          },
-          z, o.sampler);
+      if (engine != nullptr) {
+        engine->sample(z);
+      } else {
+        heun_sample<float>(
+            [&](const MatF& x, double sigma, MatF& out) {
+              sigma_vec.setConstant(x.cols(), static_cast<float>(sigma));
+              out.resize(x.rows(), x.cols());
+              edm.denoise(net, x, sigma_vec, sample_ctx, out);
+            },
+            z, o.sampler);
+      }
       if (!z.allFinite())
         throw NumericalError("generated samples are not finite at training step " + std::to_string(step));
       stats.add(z);
@@ -281,7 +294,18 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
     records_csv.flush();
     variance_csv.flush();
   };
+  // The engine's parameters and Adam state back to the host, where checkpoints and the final weights are written.
+  auto sync_from_engine = [&] {
+    if constexpr (std::is_same_v<Net, MlpUNet<float>>) {
+      if (engine != nullptr) {
+        AdamState<float> a = adam.state();
+        engine->store(net, a);
+        adam.set_state(std::move(a));
+      }
+    }
+  };
   auto checkpoint = [&] {
+    sync_from_engine();
     loss_csv.flush();
     records_csv.flush();
     variance_csv.flush();
@@ -310,15 +334,22 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
   VecF sigma;
   std::int64_t last_good_checkpoint = st.step;
   for (std::int64_t step = st.step + 1; step <= o.steps; ++step) {
-    for (Index j = 0; j < batch.cols(); ++j)  // with replacement (EMPIRICAL §1)
-      batch.col(j) = data.samples.col(static_cast<Index>(rng_train.below(static_cast<std::uint64_t>(N))));
-    edm.draw_noise(rng_train, d, batch.cols(), sigma, eps);
-    const double loss = edm.loss_and_grad(net, batch, sigma, eps, train_ctx);
+    double loss = 0;
+    if (engine != nullptr) {
+      loss = engine->train_step(step);
+    } else {
+      for (Index j = 0; j < batch.cols(); ++j)  // with replacement (EMPIRICAL §1)
+        batch.col(j) = data.samples.col(static_cast<Index>(rng_train.below(static_cast<std::uint64_t>(N))));
+      edm.draw_noise(rng_train, d, batch.cols(), sigma, eps);
+      loss = edm.loss_and_grad(net, batch, sigma, eps, train_ctx);
+    }
     if (!std::isfinite(loss))
       throw NumericalError("training loss is " + num(loss) + " at step " + std::to_string(step) +
                            "; last good checkpoint: " + (run_dir / "checkpoint").string() + " (step " +
                            std::to_string(last_good_checkpoint) + "); lower training.lr and resume or restart");
-    if (o.optimizer == "sgd") {
+    if (engine != nullptr) {
+      // the engine's step already updated its parameters
+    } else if (o.optimizer == "sgd") {
       auto p = net.parameters().values();
       const auto g = net.parameters().grads();
       const auto lr = static_cast<float>(o.adam.lr);
@@ -341,22 +372,27 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
       last_good_checkpoint = step;
     }
   }
+  sync_from_engine();
+  if (engine != nullptr) log("device: " + engine->description());
   save_final_weights(net, run_dir / "weights");
   log("training finished at step " + std::to_string(st.step) + " after " + num(wall()) + " s");
   return rec;
 }
 
 RecordLog run_training(const TrainingSet& data, const TrainerOptions& o, const fs::path& run_dir, bool resume,
-                       const TrainerCallbacks& cb) {
+                       const TrainerCallbacks& cb, DeviceEngine* engine) {
   if (o.optimizer != "adam" && o.optimizer != "sgd")
     throw std::invalid_argument("run_training: optimizer must be adam or sgd, got " + o.optimizer);
   if (o.model_kind == "linear") {
+    if (engine != nullptr) throw std::invalid_argument("run_training: the device engine trains the mlp_unet model only");
     LinearDenoiser<float> net(o.linear);
-    return run_training_with(net, data, o, run_dir, resume, cb);
+    return run_training_with(net, data, o, run_dir, resume, cb, nullptr);
   }
   if (o.model_kind != "mlp_unet") throw std::invalid_argument("run_training: unknown model kind " + o.model_kind);
+  if (engine != nullptr && o.optimizer != "adam")
+    throw std::invalid_argument("run_training: the device engine implements Adam only (training.optimizer = adam)");
   MlpUNet<float> net(o.net, o.init_seed);
-  return run_training_with(net, data, o, run_dir, resume, cb);
+  return run_training_with(net, data, o, run_dir, resume, cb, engine);
 }
 
 }  // namespace specbias::train

@@ -83,10 +83,29 @@ struct TrainerCallbacks {
   std::function<void(std::int64_t step, std::int64_t steps, double loss)> progress;  // after every step
 };
 
+// A device that runs the MLP-UNet's training steps and sampler chunks instead of the CPU code
+// (train/cuda/training.hpp: CudaEngine). run_training keeps the schedule, the records, the statistics and the
+// checkpoints; the engine keeps its own copy of the parameters and Adam state and syncs it with the host's
+// through load/store. Its training noise must be a function of (seed, step) so that resume is exact.
+class DeviceEngine {
+ public:
+  virtual ~DeviceEngine() = default;
+  [[nodiscard]] virtual std::string description() const = 0;
+  // Takes the host network's parameters and the Adam state (after initialisation or a resume).
+  virtual void load(const MlpUNet<float>& net, const AdamState<float>& adam) = 0;
+  // Training step number `step` (1-based): batch, σ, ε, EDM loss and gradient, optimiser update; returns the loss.
+  virtual double train_step(std::int64_t step) = 0;
+  // Heun-samples the latents z (d × n) in place with TrainerOptions::sampler.
+  virtual void sample(Mat<float>& z) = 0;
+  // Writes the device's parameters and Adam state back to the host (before a checkpoint and at the end).
+  virtual void store(MlpUNet<float>& net, AdamState<float>& adam) = 0;
+};
+
 // Runs (or, with resume = true, continues from run_dir/checkpoint) the training. Throws NumericalError on a
 // non-finite loss, naming the step and the last good checkpoint; DataError for a checkpoint that does not match
 // the options.
+// With `engine` (mlp_unet only) the steps and sampler chunks run there; its description is logged.
 RecordLog run_training(const TrainingSet& data, const TrainerOptions& options, const std::filesystem::path& run_dir,
-                       bool resume, const TrainerCallbacks& callbacks = {});
+                       bool resume, const TrainerCallbacks& callbacks = {}, DeviceEngine* engine = nullptr);
 
 }  // namespace specbias::train

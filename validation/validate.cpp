@@ -1,4 +1,7 @@
 #include "validation/validate.hpp"
+#include "validation/loss_validate.hpp"
+
+#include "validation/conv_validate.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -188,6 +191,8 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
 }  // namespace
 
 Report run_validation(const config::Config& c) {
+  if (c.model.convolutional()) return run_conv_validation(c);  // THEORY §7 (validation/conv_validate)
+  if (c.training.loss != "edm_x") return run_loss_validation(c);  // loss variants (§2.2, §9): loss_validate.cpp
   Report rep;
   const DenoiserProblem p = pipeline::build_problem(c, pipeline::build_data(c));
   if (p.factorised()) {
