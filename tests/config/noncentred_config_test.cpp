@@ -88,3 +88,10 @@ TEST_CASE("config noncentred: EDM loss weight twice and sigma-dependent rates wi
   REQUIRE(again.model.parametrisation == "edm_preconditioned");
   REQUIRE(again.training.sigma_data == 0.5);
 }
+
+TEST_CASE("config noncentred: loss variants other than edm_x reject discrete steps and per-sigma rates", "[fast][config]") {
+  std::string t = kBase;
+  t.insert(t.find("tau ="), "loss = \"edm_eps\"\ndiscrete_steps = true\n");
+  t.replace(t.find("eta = 1.0"), 9, "eta = 1e-5");
+  require_all(error_of(t), {"bad.toml", "[training] loss", "\"edm_eps\"", "discrete_steps", "loss = \"edm_x\""});
+}
