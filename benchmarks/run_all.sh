@@ -24,9 +24,9 @@ NAMES=("$@")
 [ ${#NAMES[@]} -eq 0 ] && NAMES=(closed_form modewise full_matrix depth)
 for n in "${NAMES[@]}"; do
   case "$n" in
-    closed_form | modewise | full_matrix | depth | conv) ;;
+    closed_form | modewise | full_matrix | depth | conv | noncentred) ;;
     train) "$PYTHON" -c "import torch" 2>/dev/null || { echo "run_all.sh: train needs PyTorch in $PYTHON" >&2; exit 1; } ;;
-    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth conv train)" >&2; exit 1 ;;
+    *) echo "run_all.sh: unknown benchmark '$n' (known: closed_form modewise full_matrix depth conv noncentred train)" >&2; exit 1 ;;
   esac
 done
 
@@ -163,7 +163,13 @@ for name in "${NAMES[@]}"; do
       "$BIN/bench_conv" --reps "$reps" --reps-dense "$reps_dense" --dump "$SCRATCH/conv" > "$SCRATCH/conv.cpp.json"
       "$PYTHON" "$ROOT/benchmarks/peers/conv.py" --compare "$SCRATCH/conv" --reps "$reps" > "$SCRATCH/conv.peer.json"
       ;;
-    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth conv train)" >&2; exit 1 ;;
+    noncentred)
+      reps=3; [ "$QUICK" = 1 ] && reps=1
+      "$BIN/bench_noncentred" --reps "$reps" --dump "$SCRATCH/noncentred" > "$SCRATCH/noncentred.cpp.json"
+      "$PYTHON" "$ROOT/benchmarks/peers/noncentred.py" --dump "$SCRATCH/noncentred" --reps 2 \
+        > "$SCRATCH/noncentred.peer.json"
+      ;;
+    *) echo "run_all.sh: unknown benchmark '$name' (known: closed_form modewise full_matrix depth conv noncentred train)" >&2; exit 1 ;;
   esac
   merge "$name"
 done

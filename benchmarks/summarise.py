@@ -214,6 +214,33 @@ def conv(r):
     return txt
 
 
+def noncentred(r):
+    s, peer = r["specbias"], r["peer"]
+    peer_by_d = {p["d"]: p for p in peer["results"]}
+    rows = []
+    for v in s["results"]:
+        d = v["d"]
+        p = peer_by_d.get(d, {})
+        expm_tau = p.get("expm", {}).get("per_tau_s")
+        ivp = p.get("solve_ivp_rk45")
+        dop = v.get("dopri5")
+        rows.append([d, v["closed"]["construct"]["best_s"], v["closed"]["per_tau_s"],
+                     v["exact_dense"]["construct"]["best_s"], v["exact_dense"]["per_tau_s"],
+                     dop["per_tau_s"] if dop else None, expm_tau, ivp["per_tau_s"] if ivp else None,
+                     expm_tau / v["closed"]["per_tau_s"] if expm_tau else None,
+                     v["exact_dense"]["max_abs_diff_vs_closed"], dop["max_abs_diff_vs_closed"] if dop else None,
+                     p.get("expm", {}).get("max_abs_diff_vs_cpp_closed")])
+    eig_rows = [[v["d"], v["eigendecomposition"]["secular"]["best_s"], v["eigendecomposition"]["dense_selfadjoint"]["best_s"],
+                 v["eigendecomposition"]["speedup"], v["eigendecomposition"]["secular_iterations"],
+                 v["eigendecomposition"]["max_rel_eigenvalue_diff"], v["eigendecomposition"]["max_residual"]]
+                for v in s["results"] if "eigendecomposition" in v]
+    eig = table(["d", "secular eig s", "dense eig s", "speed-up", "secular iterations", "max rel eigenvalue diff",
+                 "max residual"], eig_rows) + "\n\n" if eig_rows else ""
+    return eig + table(["d", "closed construct s", "closed s/τ", "dense-eig construct s", "dense-eig s/τ", "dopri5 s/τ (τ≤1)",
+                  "SciPy expm s/τ", "SciPy RK45 s/τ (τ≤1)", "expm / closed (per τ)", "max |closed − dense|",
+                  "max |closed − dopri5|", "max |closed − SciPy expm|"], rows)
+
+
 def main():
     for path in sys.argv[1:]:
         if not path.endswith(".json"):
@@ -226,7 +253,7 @@ def main():
               f"{'/'.join(m['simd'])}; {m['cxx']}; source {m.get('source')}; Python {m['python']}, NumPy {m['numpy']}, SciPy {m['scipy']}; "
               f"load average before: {r['load_average_before']}\n")
         print({"closed_form": closed_form, "modewise": modewise, "full_matrix": full_matrix, "depth": depth,
-               "train": train, "conv": conv}[name](r))
+               "train": train, "conv": conv, "noncentred": noncentred}[name](r))
 
 
 if __name__ == "__main__":

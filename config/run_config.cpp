@@ -191,6 +191,17 @@ void read_model(TomlReader& r, Config& c) {
   } else {
     reject_for_kind(r, m.kind, {"b0", "b0_scale"}, "only the one-layer model has a bias");
   }
+  // Re-parametrisations (3.10)–(3.11): one-layer only; σ-dependent start and rate need the per-mode paths.
+  if (one) {
+    m.parametrisation = r.string("model.parametrisation", "plain", {"plain", "residual", "score", "edm_preconditioned"});
+    if (m.parametrisation != "plain" && (m.W0_offset != "none" || m.b0 != "zero"))
+      r.fail("model.parametrisation", "\"" + m.parametrisation + "\" is solved per mode (quadrature (4.4)), which needs "
+             "an aligned start", "set W0_offset = \"none\" and b0 = \"zero\", or parametrisation = \"plain\"");
+  } else if (r.has("model.parametrisation")) {
+    r.fail("model.parametrisation", "is not used by kind = \"" + m.kind + "\" (value \"" +
+           r.string("model.parametrisation", std::nullopt) + "\")",
+           "re-parametrisations (plain, residual, score, edm_preconditioned) are for kind = \"one_layer\" only");
+  }
 }
 
 Config read(TomlReader& r) {
@@ -282,6 +293,23 @@ Config read(TomlReader& r) {
       t.tau.push_back(t.tau_min * std::pow(t.tau_max / t.tau_min, double(i) / (t.tau_points - 1)));
   }
 
+  // Discrete gradient descent (3.6) and per-σ learning-rate weighting (THEORY §12).
+  t.discrete_steps = r.boolean("training.discrete_steps", false);
+  t.eta_weighting = r.string("training.eta_weighting", "none", {"none", "edm_density", "edm_loss_weight", "edm_both"});
+  t.p_mean = r.number("training.p_mean", -1.2, {});
+  t.p_std = r.number("training.p_std", 1.2, Range::positive());
+  t.sigma_data = r.number("training.sigma_data", 0.5, Range::positive());
+  if ((t.discrete_steps || t.eta_weighting != "none") && m.kind != "one_layer")
+    r.fail(t.discrete_steps ? "training.discrete_steps" : "training.eta_weighting",
+           "is implemented for kind = \"one_layer\" only (kind = \"" + m.kind + "\")");
+  if (m.parametrisation == "edm_preconditioned" && (t.eta_weighting == "edm_loss_weight" || t.eta_weighting == "edm_both"))
+    r.fail("training.eta_weighting", "\"" + t.eta_weighting + "\" would apply the EDM loss weight twice: "
+           "parametrisation = \"edm_preconditioned\" already includes it (3.11)",
+           "allowed with edm_preconditioned: \"none\" or \"edm_density\"");
+  if (t.discrete_steps && (m.parametrisation != "plain" || t.eta_weighting != "none"))
+    r.fail("training.discrete_steps", "is implemented for the plain parametrisation with a σ-independent rate",
+           "set parametrisation = \"plain\" and eta_weighting = \"none\"");
+
   // [sampling]
   c.sampling.sigma_min = r.number("sampling.sigma_min", 0.002, Range::positive());
   c.sampling.sigma_max = r.number("sampling.sigma_max", 80.0, Range::positive());
@@ -291,6 +319,11 @@ Config read(TomlReader& r) {
                std::to_string(c.sampling.sigma_max), "sampling runs from sigma_max down to sigma_min");
 
   read_loss(r, c);
+  // Discrete steps and the per-σ rates (3.10)–(3.11) are derived for the EDM x-prediction loss (2.1) only.
+  if (t.loss != "edm_x" && (t.discrete_steps || t.eta_weighting != "none" || m.parametrisation != "plain"))
+    r.fail("training.loss", "\"" + t.loss + "\" cannot be combined with discrete_steps, eta_weighting or "
+           "parametrisation (derived for loss = \"edm_x\")",
+           "set loss = \"edm_x\", or discrete_steps = false, eta_weighting = \"none\", parametrisation = \"plain\"");
 
   // [run]
   c.run.method = r.string("run.method", "both", {"closed_form", "numeric", "both"});
@@ -393,7 +426,22 @@ toml::table Config::model_table() const {
   if (k == "one_layer") {
     t.insert("b0", model.b0);
     t.insert("b0_scale", model.b0_scale);
+    if (model.parametrisation != "plain") t.insert("parametrisation", model.parametrisation);
   }
+  return t;
+}
+
+toml::table Config::training_table() const {
+  toml::table t{{"eta", training.eta}, {"tau", to_array(training.tau)}};
+  // Keys of the discrete-step and per-σ-rate options only when they differ from the defaults.
+  if (training.discrete_steps) t.insert("discrete_steps", true);
+  if (training.eta_weighting != "none") {
+    t.insert("eta_weighting", training.eta_weighting);
+    t.insert("p_mean", training.p_mean);
+    t.insert("p_std", training.p_std);
+  }
+  if (training.eta_weighting != "none" || model.parametrisation == "edm_preconditioned")
+    t.insert("sigma_data", training.sigma_data);
   return t;
 }
 
@@ -430,7 +478,7 @@ toml::table Config::to_toml() const {
   toml::table out{
       {"data", data_t},
       {"model", model_table()},
-      {"training", toml::table{{"eta", training.eta}, {"tau", to_array(training.tau)}}},
+      {"training", training_table()},
       {"sampling", toml::table{{"sigma_min", sampling.sigma_min}, {"sigma_max", sampling.sigma_max}}},
       {"run", toml::table{{"method", run.method},
                           {"numeric_path", run.numeric_path},

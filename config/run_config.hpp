@@ -41,6 +41,8 @@ struct ModelConfig {
   double W0_offset_scale = 0.1;
   std::string b0 = "zero";          // one_layer: zero | nonaligned (13.2 vector)
   double b0_scale = 0.5;
+  // one_layer: plain | residual | score | edm_preconditioned (THEORY (3.10)–(3.11)); not plain: Q is V(0)
+  std::string parametrisation = "plain";
   // Convolutional kinds conv_full (THEORY §7, K = N) and conv_patch (§8, local K×K patch), circular boundaries.
   int dims = 1;                     // 1: signals, 2: images; 0: from the data file (no dims, no data.shape)
   int layers = 1;                   // 1: w ⋆ x (Q = centre tap of a delta start); 2: w₂ ⋆ w₁ ⋆ x (a, b) (7.9)
@@ -54,6 +56,11 @@ struct TrainingConfig {
   double tau_min = 1e-4, tau_max = 1e5;
   int tau_points = 0;               // > 0: log-spaced range (plus τ = 0 when include_zero)
   bool include_zero = true;
+  bool discrete_steps = false;      // gradient descent (3.6): n = round(τ) steps instead of gradient flow
+  // Per-σ learning-rate factor: none | edm_density | edm_loss_weight | edm_both (THEORY §12)
+  std::string eta_weighting = "none";
+  double p_mean = -1.2, p_std = 1.2;  // EDM log-normal σ density (12.1)
+  double sigma_data = 0.5;          // σ_d of the EDM loss weight and preconditioning (12.1)
   // Loss variant (THEORY §2.2, §9): edm_x | edm_eps | vp_x | vp_eps | vp_v | flow_matching. Variants other than
   // edm_x need kind = one_layer, an aligned start, b(0) = 0 and zero-mean data.
   std::string loss = "edm_x";
@@ -118,6 +125,7 @@ struct Config {
 
   [[nodiscard]] toml::table to_toml() const;
   [[nodiscard]] toml::table model_table() const;  // the [model] block of to_toml (keys of this kind only)
+  [[nodiscard]] toml::table training_table() const;  // the [training] block of to_toml
 };
 
 // Parses a config file; `overrides` are --set assignments applied before validation.

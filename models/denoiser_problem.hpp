@@ -19,6 +19,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <functional>
 #include <string>
 
 #include "models/data_moments.hpp"
@@ -42,6 +43,14 @@ struct ModelSpec {
   double layer_offset_scale = 0.0;  // factorised kinds: non-aligned start (0 = aligned)
 };
 
+// Per-σ learning rate and initial weight of the one-layer model (THEORY (3.10)–(3.11), C4): at noise level σ the
+// weight flows with rate η·eta_factor and starts at w_k(0) = alpha + beta·Q_k (Q then holds the trainable V(0)).
+struct SigmaScaling {
+  double eta_factor = 1.0;
+  double alpha = 0.0;
+  double beta = 1.0;
+};
+
 struct DenoiserProblem {
   DataMoments data;
   ModelSpec model;
@@ -52,6 +61,18 @@ struct DenoiserProblem {
   Eigen::VectorXd b0;         // one_layer: initial bias (length d)
   double eta = 1.0;
   SamplingRange range;
+  // One-layer, aligned zero-mean only: σ-dependent rate and start (re-parametrisations, per-σ η weighting); empty
+  // for the plain model. When set, no σ-independent closed form applies and the mode-wise paths use eta_at/Q_at.
+  std::function<SigmaScaling(double sigma)> sigma_scaling;
+  // Discrete-time gradient descent (3.6) instead of gradient flow: n = round(τ) steps of rate η (one-layer only).
+  bool discrete_steps = false;
+
+  [[nodiscard]] double eta_at(double sigma) const { return sigma_scaling ? eta * sigma_scaling(sigma).eta_factor : eta; }
+  [[nodiscard]] double Q_at(int k, double sigma) const {
+    if (!sigma_scaling) return Q(k);
+    const SigmaScaling s = sigma_scaling(sigma);
+    return s.alpha + s.beta * Q(k);
+  }
 
   [[nodiscard]] int hidden() const { return model.hidden > 0 ? model.hidden : data.dim(); }
   [[nodiscard]] bool factorised() const { return model.kind != ModelKind::one_layer; }

@@ -8,6 +8,8 @@
 #include <memory>
 #include <variant>
 
+#include "models/discrete_gd.hpp"
+#include "models/noncentred.hpp"
 #include "models/two_layer.hpp"
 #include "solver/decoupled_rosenbrock.hpp"
 #include "solver/dense_integrator.hpp"
@@ -53,14 +55,20 @@ std::string sigma_context(const char* what, double sigma) {
 // dw_k/dτ = −η m_k(w) ∂L/∂w_k (mode_flow.hpp), with the family's mobility m_k from DenoiserProblem::mobility.
 class ModewiseFlow {
  public:
-  ModewiseFlow(const DenoiserProblem& p, double sigma, const NestedOptions& o) : sigma_(sigma), eta_(p.eta) {
+  ModewiseFlow(const DenoiserProblem& p, double sigma, const NestedOptions& o) : sigma_(sigma), eta_(p.eta_at(sigma)) {
     const auto d = p.data.dim();
-    const double eta = p.eta;
+    const double eta = eta_;  // per-σ rate and start when p.sigma_scaling is set ((3.10)–(3.11))
     lambda_ = p.data.eigenvalues;
-    Q_ = p.Q;
+    Q_.resize(d);
+    for (int k = 0; k < d; ++k) Q_(k) = p.Q_at(k, sigma);
+    w_ = Q_;
     for (int k = 0; k < d; ++k) mobility_.push_back(p.mobility(k));
     solver::OdeOptions opt = o.outer_ode;
     opt.context = sigma_context("per-mode gradient flow", sigma);
+    if (p.discrete_steps) {  // (3.6): explicit per-mode gradient-descent steps, whatever the outer integrator
+      flow_.emplace<discrete_gd::ModeIteration>(lambda_, sigma, eta, Q_);
+      return;
+    }
     switch (o.outer) {
       case OuterMethod::exponential: {
         // Linear flows only (β = 0): dw/dτ = −ηκ(h w − g0) with h = ∂²L/∂w², g0 = −∂L/∂w at w = 0.
@@ -74,12 +82,12 @@ class ModewiseFlow {
           kappa(k) = eta * m.kappa * one_layer::mode_hessian(lambda_(k), sigma);
           c(k) = -eta * m.kappa * one_layer::mode_gradient(lambda_(k), sigma, 0.0);
         }
-        flow_ = solver::DiagonalLinearFlow(kappa, c, p.Q);
+        flow_ = solver::DiagonalLinearFlow(kappa, c, Q_);
         break;
       }
       case OuterMethod::solution:
         for (int k = 0; k < d; ++k)
-          if (!has_mode_solution(mobility_[static_cast<size_t>(k)], p.Q(k)))
+          if (!has_mode_solution(mobility_[static_cast<size_t>(k)], Q_(k)))
             throw std::invalid_argument("outer integrator 'solution': mode " + std::to_string(k) +
                                         " has no closed or implicit solution; use 'bsimp'");
         flow_.emplace<Direct>();
@@ -90,7 +98,7 @@ class ModewiseFlow {
         flow_.emplace<solver::DecoupledRosenbrock>(
             [batch](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw) { batch->rhs(w, dw); },
             [batch](const Eigen::ArrayXd& w, Eigen::ArrayXd& dw, Eigen::ArrayXd& J) { batch->rhs_and_derivative(w, dw, J); },
-            p.Q.array(), 0.0, opt);
+            Q_.array(), 0.0, opt);
         break;
       }
       case OuterMethod::bsimp:
@@ -109,7 +117,7 @@ class ModewiseFlow {
                 J(0, 0) = mode_rhs_derivative(m, lambda, sigma, eta, w(0));
                 dfdt(0) = 0.0;
               },
-              Eigen::VectorXd::Constant(1, p.Q(k)), 0.0, opt);
+              Eigen::VectorXd::Constant(1, Q_(k)), 0.0, opt);
         }
         flow_ = std::move(scalar);
         break;
@@ -122,11 +130,10 @@ class ModewiseFlow {
               for (Eigen::Index k = 0; k < w.size(); ++k)
                 dw(k) = mode_rhs(mob[static_cast<size_t>(k)], lambda(k), sigma, eta, w(k));
             },
-            p.Q, 0.0, opt);
+            Q_, 0.0, opt);
         break;
       }
     }
-    w_ = p.Q;
   }
 
   void advance_to(double tau) {
@@ -146,7 +153,8 @@ class ModewiseFlow {
     std::visit(
         [&](auto& flow) {
           using Flow = std::decay_t<decltype(flow)>;
-          if constexpr (std::is_same_v<Flow, solver::DiagonalLinearFlow> || std::is_same_v<Flow, solver::DenseIntegrator>) {
+          if constexpr (std::is_same_v<Flow, solver::DiagonalLinearFlow> || std::is_same_v<Flow, solver::DenseIntegrator> ||
+                        std::is_same_v<Flow, discrete_gd::ModeIteration>) {
             flow.advance_to(tau);
             w_ = flow.state();
           } else if constexpr (std::is_same_v<Flow, solver::DecoupledRosenbrock>) {
@@ -173,7 +181,7 @@ class ModewiseFlow {
  private:
   struct Direct {};  // evaluate mode_weight_solution at each τ (no state)
   std::variant<std::monostate, solver::DiagonalLinearFlow, Direct, solver::DecoupledRosenbrock,
-               std::vector<solver::GslIntegrator>, solver::DenseIntegrator>
+               std::vector<solver::GslIntegrator>, solver::DenseIntegrator, discrete_gd::ModeIteration>
       flow_;
   double sigma_, eta_;
   Eigen::VectorXd lambda_, Q_, w_;
@@ -212,6 +220,10 @@ class FullMatrixFlow {
     Eigen::MatrixXd X0(d, d + 1);
     X0.leftCols(d) = init.W;
     X0.col(d) = init.b;
+    if (p.discrete_steps) {  // (3.6): explicit full-matrix gradient-descent steps
+      flow_.emplace<discrete_gd::MatrixIteration>(p.data, sigma, p.eta, init);
+      return;
+    }
     switch (o.outer) {
       case OuterMethod::exponential: {
         const auto m = one_layer::flow_matrices(p.data, sigma);
@@ -252,7 +264,8 @@ class FullMatrixFlow {
     return std::visit(
         [](const auto& flow) -> Eigen::Ref<const Eigen::MatrixXd> {
           using Flow = std::decay_t<decltype(flow)>;
-          if constexpr (std::is_same_v<Flow, solver::SymmetricLinearFlow> || std::is_same_v<Flow, solver::MatrixDenseIntegrator>)
+          if constexpr (std::is_same_v<Flow, solver::SymmetricLinearFlow> || std::is_same_v<Flow, solver::MatrixDenseIntegrator> ||
+                        std::is_same_v<Flow, discrete_gd::MatrixIteration>)
             return flow.state();
           else
             throw std::logic_error("FullMatrixFlow without a one-layer integrator");
@@ -268,7 +281,9 @@ class FullMatrixFlow {
   }
 
  private:
-  std::variant<std::monostate, solver::SymmetricLinearFlow, solver::MatrixDenseIntegrator, solver::DenseIntegrator> flow_;
+  std::variant<std::monostate, solver::SymmetricLinearFlow, solver::MatrixDenseIntegrator, solver::DenseIntegrator,
+               discrete_gd::MatrixIteration>
+      flow_;
   std::shared_ptr<const LinearChain> chain_;  // factorised kinds
   Eigen::MatrixXd X_;                          // factorised kinds: [W 0]
 };
@@ -295,7 +310,8 @@ solver::PanelGrid make_grid(const SamplingRange& r, const NestedOptions& o) {
 }  // namespace
 
 bool has_closed_form_variance(const DenoiserProblem& p) {
-  return p.aligned() &&
+  // σ-dependent rates/starts (C4) and discrete steps (3.6) have no closed form (4.6): quadrature (4.4) instead.
+  return p.aligned() && !p.sigma_scaling && !p.discrete_steps &&
          (p.model.kind == ModelKind::one_layer || p.model.kind == ModelKind::two_layer_symmetric);
 }
 
@@ -344,10 +360,12 @@ GeneratedTrajectory quadrature_trajectory(const DenoiserProblem& p, const std::v
     if (tau > 0) breaks.push_back(-0.5 * std::log(2.0 * p.eta * m.kappa * tau));
     solver::QuadratureOptions opt = options;
     std::size_t count = 0;
+    const long long steps = p.discrete_steps ? discrete_gd::steps_for(tau) : 0;
     const double v = generated_variance_quadrature(
         [&](double sigma) {
           ++count;
-          return mode_weight_solution(m, p.Q(k), lambda, sigma, p.eta, tau);
+          if (p.discrete_steps) return discrete_gd::mode_weight(lambda, sigma, p.eta, steps, p.Q(k));  // (3.6)
+          return mode_weight_solution(m, p.Q_at(k, sigma), lambda, sigma, p.eta_at(sigma), tau);
         },
         p.range, breaks, opt);
     t.variance(static_cast<Eigen::Index>(j), k) = v;
@@ -431,8 +449,10 @@ GeneratedTrajectory nested_full_matrix(const DenoiserProblem& p, const std::vect
 Eigen::MatrixXd weight_trajectory_closed_form(const DenoiserProblem& p, double sigma, const std::vector<double>& taus) {
   Eigen::MatrixXd out(static_cast<Eigen::Index>(taus.size()), p.data.dim());
   const bool aligned = p.aligned();
-  if (!aligned && (p.factorised() || !p.data.centred())) {
-    out.setConstant(std::numeric_limits<double>::quiet_NaN());  // no closed form: (3.2) is one-layer, zero mean
+  if (!aligned && !p.factorised() && (!p.data.centred() || p.discrete_steps))
+    return noncentred::weight_bias_closed_form(p, sigma, taus).weight;  // (3.8), or its discrete form
+  if (!aligned && p.factorised()) {
+    out.setConstant(std::numeric_limits<double>::quiet_NaN());  // no closed form for a non-aligned factorised start
     return out;
   }
   const one_layer::Params init = aligned ? one_layer::Params{} : p.initial();
@@ -440,9 +460,11 @@ Eigen::MatrixXd weight_trajectory_closed_form(const DenoiserProblem& p, double s
     if (aligned) {
       for (int k = 0; k < p.data.dim(); ++k) {
         const ModeMobility m = p.mobility(k);
+        const double lambda = p.data.eigenvalues(k), Q = p.Q_at(k, sigma);
         out(static_cast<Eigen::Index>(j), k) =
-            has_mode_solution(m, p.Q(k)) ? mode_weight_solution(m, p.Q(k), p.data.eigenvalues(k), sigma, p.eta, taus[j])
-                                         : std::numeric_limits<double>::quiet_NaN();
+            p.discrete_steps ? discrete_gd::mode_weight(lambda, sigma, p.eta, discrete_gd::steps_for(taus[j]), Q)  // (3.6)
+            : has_mode_solution(m, Q) ? mode_weight_solution(m, Q, lambda, sigma, p.eta_at(sigma), taus[j])
+                                      : std::numeric_limits<double>::quiet_NaN();
       }
     } else {
       const one_layer::Params w = one_layer::closed_form_flow(p.data, sigma, p.eta, taus[j], init);

@@ -72,7 +72,7 @@ GeneratedTrajectory nested_full_matrix(const DenoiserProblem& p, const std::vect
                                        const NestedOptions& o);
 
 // Per-mode weights u_k^T W_σ(τ) u_k at one noise level (Fig. 2A/D): the closed/implicit solution (aligned start;
-// one layer also (3.2) when not aligned; NaN where no formula exists) or the numeric outer flow (per mode when
+// one layer also (3.2) when not aligned and (3.8) when μ ≠ 0; NaN where no formula exists) or the numeric outer flow (per mode when
 // aligned, full matrix otherwise).
 Eigen::MatrixXd weight_trajectory_closed_form(const DenoiserProblem& p, double sigma, const std::vector<double>& taus);
 Eigen::MatrixXd weight_trajectory_numeric(const DenoiserProblem& p, double sigma, const std::vector<double>& taus,

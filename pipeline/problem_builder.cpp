@@ -1,11 +1,14 @@
 #include "pipeline/problem_builder.hpp"
 
 #include <cmath>
+#include <fmt/format.h>
 
 #include "common/errors.hpp"
 #include "models/data_files.hpp"
 #include "models/data_sources.hpp"
 #include "models/deep_linear.hpp"
+#include "models/discrete_gd.hpp"
+#include "models/reparametrisation.hpp"
 #include "models/splitmix64.hpp"
 
 namespace specbias::pipeline {
@@ -23,6 +26,31 @@ Eigen::MatrixXd make_basis(const std::string& basis, Eigen::Index d, long long s
 }
 Eigen::VectorXd to_vector(const std::vector<double>& v) { return Eigen::Map<const Eigen::VectorXd>(v.data(), v.size()); }
 }  // namespace
+
+// Re-parametrisation / per-σ η (3.10)–(3.11) and discrete gradient descent (3.6), with their data-dependent checks.
+static void add_rate_options(const config::Config& c, models::DenoiserProblem& p) {
+  namespace rp = models::reparametrisation;
+  const auto& t = c.training;
+  p.sigma_scaling = rp::make_sigma_scaling(rp::parse_parametrisation(c.model.parametrisation),
+                                           rp::parse_eta_weighting(t.eta_weighting), {t.sigma_data, t.p_mean, t.p_std});
+  if (p.sigma_scaling && !p.data.centred())
+    throw ConfigError(c.source + ": [model] parametrisation = \"" + c.model.parametrisation +
+                      "\", [training] eta_weighting = \"" + t.eta_weighting +
+                      "\": a sigma-dependent rate or start is solved per mode by quadrature (4.4), which needs "
+                      "zero-mean data; remove [data] mean or use parametrisation = \"plain\", eta_weighting = \"none\"");
+  p.discrete_steps = t.discrete_steps;
+  if (p.discrete_steps) {
+    // |1 − 2ηκ| < 1 for every eigenvalue κ of M̃ (3.6)/(3.8); κ_max grows with σ², so σ_T is the binding node.
+    const double sigma = c.sampling.sigma_max;
+    const double limit = models::discrete_gd::stability_limit(p.data, sigma);
+    if (!(t.eta < limit))
+      throw ConfigError(fmt::format(
+          "{}: [training] eta: eta = {:g} makes gradient descent (discrete_steps = true) unstable: (3.6) needs "
+          "eta < 1/kappa_max(M~) = 1/max(lambda_max + sigma^2, 1) for zero mean, which fails at sigma = sigma_max = {:g} "
+          "(limit {:.6g}); allowed range 0 < eta < {:.6g}, or lower [sampling] sigma_max",
+          c.source, t.eta, sigma, limit, limit));
+  }
+}
 
 DataMoments build_data(const config::Config& c) {
   const auto& d = c.data;
@@ -104,6 +132,7 @@ models::DenoiserProblem build_problem(const config::Config& c, DataMoments data)
   p.eta = c.training.eta;
   p.range = {c.sampling.sigma_min, c.sampling.sigma_max};
   p.data = std::move(data);
+  add_rate_options(c, p);
   try {
     p.validate();
   } catch (const std::invalid_argument& e) {

@@ -18,6 +18,7 @@
 #include "common/environment.hpp"
 #include "common/errors.hpp"
 #include "common/npy.hpp"
+#include "models/noncentred.hpp"
 #include "pipeline/convolution_run.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/loss_simulate.hpp"
@@ -145,7 +146,8 @@ json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
 json weight_emergence_json(const config::Config& c, const models::DenoiserProblem& p, double sigma,
                            const Eigen::MatrixXd& w_closed, const Eigen::MatrixXd& w_numeric, const std::vector<double>& tau) {
   const auto criterion = parse_criterion(c.analysis.criterion);
-  const bool continuous = p.aligned() && w_closed.allFinite();
+  // Per-σ rates/starts and discrete steps have no mode_weight_solution in τ: use the sampled estimator.
+  const bool continuous = p.aligned() && w_closed.allFinite() && !p.sigma_scaling && !p.discrete_steps;
   std::vector<analysis::ModeEmergence> modes;
   double tau_lo = 1e-12;
   for (double t : tau)
@@ -155,7 +157,7 @@ json weight_emergence_json(const config::Config& c, const models::DenoiserProble
     }
   for (int k = 0; k < p.data.dim(); ++k) {
     const double lambda = p.data.eigenvalues(k);
-    analysis::ModeEmergence m{k, lambda, p.Q(k), lambda / (lambda + sigma * sigma), std::nullopt, false, false};
+    analysis::ModeEmergence m{k, lambda, p.Q_at(k, sigma), lambda / (lambda + sigma * sigma), std::nullopt, false, false};
     m.rising = m.v_target > m.v0;
     const bool positive_needed = c.analysis.criterion != "arithmetic";
     if (lambda > 0 && m.v0 != m.v_target && (!positive_needed || m.v0 > 0) && tau.back() > tau_lo) {
@@ -206,6 +208,42 @@ std::vector<double> kl_series(const models::DenoiserProblem& p, const models::Ge
   return kl;
 }
 
+// Non-zero data mean: mean.csv (generated mean per τ in the eigenbasis, both paths) and weight_bias.csv (the
+// diagonal of Uᵀ W U and Uᵀ b per σ in analysis.weight_sigma, closed form (3.8) and dopri5 on (2.3); Fig. 21).
+void write_noncentred_outputs(const config::Config& c, const SimulationResult& r, const std::filesystem::path& out) {
+  const auto& p = r.problem;
+  const auto d = p.data.dim();
+  const Eigen::VectorXd m = p.data.mean_in_eigenbasis();
+  write_file_atomically(out / "mean.csv", [&](std::ostream& os) {
+    os << "tau,mode,data_mean,mean_closed_form,mean_numeric\n";
+    os.precision(17);
+    for (size_t j = 0; j < r.tau.size(); ++j)
+      for (int k = 0; k < d; ++k) {
+        const auto jj = static_cast<Eigen::Index>(j);
+        os << r.tau[j] << "," << k << "," << m(k) << "," << (r.closed_form ? r.closed_form->mean(jj, k) : NAN) << ","
+           << (r.numeric ? r.numeric->mean(jj, k) : NAN) << "\n";
+      }
+  });
+  if (p.model.kind != models::ModelKind::one_layer) return;
+  const solver::OdeOptions opt{c.solver.outer_rtol, c.solver.outer_atol, 1e-6,
+                               static_cast<std::size_t>(c.solver.outer_max_steps), "solver.outer_max_steps", ""};
+  write_file_atomically(out / "weight_bias.csv", [&](std::ostream& os) {
+    os << "sigma,tau,mode,lambda,data_mean,weight_closed_form,weight_numeric,bias_closed_form,bias_numeric\n";
+    os.precision(17);
+    for (double sigma : c.analysis.weight_sigma) {
+      const auto closed = models::noncentred::weight_bias_closed_form(p, sigma, r.tau);
+      const auto numeric = models::noncentred::weight_bias_numeric(p, sigma, r.tau, opt);
+      for (size_t j = 0; j < r.tau.size(); ++j)
+        for (int k = 0; k < d; ++k) {
+          const auto jj = static_cast<Eigen::Index>(j);
+          os << sigma << "," << r.tau[j] << "," << k << "," << p.data.eigenvalues(k) << "," << m(k) << ","
+             << closed.weight(jj, k) << "," << numeric.weight(jj, k) << "," << closed.bias(jj, k) << ","
+             << numeric.bias(jj, k) << "\n";
+        }
+    }
+  });
+}
+
 }  // namespace
 
 SimulationResult simulate(const config::Config& c, const std::function<void(const std::string&)>& log_fn) {
@@ -235,7 +273,20 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   const std::string closed_label = p.model.kind == models::ModelKind::one_layer ? "(4.9)" : "(5.5)";
   json timings, validation = json::object();
 
-  if (want_closed && p.aligned()) {
+  // One layer on non-centred data: closed-form weights (3.8) at every σ node, generated law through (4.1)–(4.2).
+  const bool noncentred_closed =
+      want_closed && p.model.kind == models::ModelKind::one_layer && !p.data.centred();
+  if (noncentred_closed) {
+    if (p.data.dim() > 256)
+      throw ConfigError(c.source + ": the non-centred closed-form path (one d×(d+1) weight state per sigma node) is "
+                        "limited to d <= 256, but d = " + std::to_string(p.data.dim()) +
+                        "; centre the data ([data] center = true) or reduce the dimension");
+    const auto t0 = clock::now();
+    r.closed_form = models::noncentred::closed_form_trajectory(p, r.tau, build_nested_options(c, p, true));
+    timings["closed_form_s"] = std::chrono::duration<double>(clock::now() - t0).count();
+    log(fmt::format("closed-form weights (3.8) + PF transport (4.1)-(4.2): {} tau x {} modes in {:.3f} s",
+                    r.tau.size(), p.data.dim(), timings["closed_form_s"].get<double>()));
+  } else if (want_closed && p.aligned()) {
     if (closed_exists) {
       const auto t0 = clock::now();
       r.closed_form = models::closed_form_trajectory(p, r.tau);
@@ -297,6 +348,14 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
           {"tolerance_rel", full ? c.validation.pf_transition_rel : c.validation.nested_rel}};
       log(fmt::format("numeric vs {}: max rel error {:.2e} ({:.2f} s)", name, rel_err,
                       timings["numeric_s"].get<double>()));
+      if (noncentred_closed) {
+        // Generated mean (4.1): absolute error against the scale of the data mean.
+        const double scale = std::max(1.0, p.data.mean_in_eigenbasis().cwiseAbs().maxCoeff());
+        const double mean_err = (r.numeric->mean - ref->mean).cwiseAbs().maxCoeff();
+        validation["numeric_mean_vs_closed_form"] = {{"max_abs", mean_err},
+                                                     {"tolerance_abs", c.validation.pf_transition_rel * scale}};
+        log(fmt::format("numeric vs closed form: generated mean max abs error {:.2e}", mean_err));
+      }
     } else {
       log(fmt::format("numeric path done in {:.2f} s", timings["numeric_s"].get<double>()));
     }
@@ -313,7 +372,7 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
   json emergence, fits;
   std::vector<analysis::ModeEmergence> primary;
   if (r.closed_form) {
-    primary = emergence_per_mode(c, p, *r.closed_form, true);
+    primary = emergence_per_mode(c, p, *r.closed_form, closed_exists);
     emergence["closed_form"] = emergence_json(primary);
     fits["closed_form"] = fits_json(primary);
   }
@@ -422,6 +481,8 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     if (r.numeric) write_npy(out / "variance_numeric.npy", r.numeric->variance);
     if (r.quadrature) write_npy(out / "variance_quadrature.npy", r.quadrature->variance);
   }
+
+  if (!p.data.centred()) write_noncentred_outputs(c, r, out);
 
   // Weights per mode at the requested σ (Fig. 2A): closed form and numeric outer flow.
   const models::NestedOptions wopt = build_nested_options(c, p, use_full_matrix(c, p));
