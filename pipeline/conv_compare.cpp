@@ -21,6 +21,7 @@
 #include "pipeline/conv_patch_run.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
+#include "pipeline/summary_json.hpp"
 #include "solver/nested.hpp"
 
 namespace specbias::pipeline {
@@ -30,20 +31,6 @@ using nlohmann::json;
 
 namespace {
 
-analysis::Criterion criterion_of(const std::string& s) {
-  if (s == "harmonic") return analysis::Criterion::harmonic;
-  if (s == "arithmetic") return analysis::Criterion::arithmetic;
-  return analysis::Criterion::geometric;
-}
-
-json num(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
-
-json fit_json(const std::optional<analysis::PowerLawFit>& f) {
-  if (!f) return nullptr;
-  return {{"alpha", num(f->alpha)}, {"prefactor", num(f->prefactor)}, {"r2", num(f->r2)},
-          {"alpha_stderr", num(f->alpha_stderr)}, {"reverse_slope", num(f->reverse_slope)}, {"n", f->n}};
-}
-
 // One model as the comparison sees it: mode variance (abscissa), v(k, τ), v(k, 0) and v(k, ∞).
 struct ModelCurves {
   Eigen::VectorXd variance;
@@ -52,7 +39,7 @@ struct ModelCurves {
 };
 
 void fill_emergence(const config::Config& c, const ModelCurves& m, ComparedModel& out) {
-  const auto criterion = criterion_of(c.analysis.criterion);
+  const auto criterion = parse_criterion(c.analysis.criterion);
   double tau_lo = 0;
   for (double t : c.training.tau)
     if (t > 0) {
@@ -194,11 +181,15 @@ ConvCompareResult compare_convolutions(const config::Config& c, const Eigen::Mat
                            {"kernel", m.kernel},
                            {"clock_per_tau", m.clock_per_tau},
                            {"modes", m.modes.size()},
-                           {"spread", {{"n", m.spread.n}, {"clock_p10", num(m.spread.p10)}, {"clock_p25", num(m.spread.p25)},
-                                       {"clock_p50", num(m.spread.p50)}, {"clock_p75", num(m.spread.p75)},
-                                       {"clock_p90", num(m.spread.p90)}, {"ratio_p90_p10", num(m.spread.ratio)},
-                                       {"ratio_p75_p25", num(m.spread.iqr_ratio)},
-                                       {"densest_factor2_fraction", num(m.spread.densest_factor2)}}},
+                           {"spread", {{"n", m.spread.n},
+                                       {"clock_p10", finite_or_null(m.spread.p10)},
+                                       {"clock_p25", finite_or_null(m.spread.p25)},
+                                       {"clock_p50", finite_or_null(m.spread.p50)},
+                                       {"clock_p75", finite_or_null(m.spread.p75)},
+                                       {"clock_p90", finite_or_null(m.spread.p90)},
+                                       {"ratio_p90_p10", finite_or_null(m.spread.ratio)},
+                                       {"ratio_p75_p25", finite_or_null(m.spread.iqr_ratio)},
+                                       {"densest_factor2_fraction", finite_or_null(m.spread.densest_factor2)}}},
                            {"fits", {{"rising", fit_json(m.fits.rising)}, {"decaying", fit_json(m.fits.decaying)}}}});
   }
   r.summary = {{"kind", "conv_compare"},

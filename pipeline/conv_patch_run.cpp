@@ -16,6 +16,7 @@
 #include "common/errors.hpp"
 #include "common/npy.hpp"
 #include "pipeline/figures.hpp"
+#include "pipeline/summary_json.hpp"
 #include "solver/linear_flow.hpp"
 #include "solver/nested.hpp"
 #include "solver/node_grid.hpp"
@@ -26,20 +27,6 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-analysis::Criterion criterion_of(const std::string& s) {
-  if (s == "harmonic") return analysis::Criterion::harmonic;
-  if (s == "arithmetic") return analysis::Criterion::arithmetic;
-  return analysis::Criterion::geometric;
-}
-
-json num(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
-
-json fit_json(const std::optional<analysis::PowerLawFit>& f) {
-  if (!f) return nullptr;
-  return {{"alpha", num(f->alpha)},   {"prefactor", num(f->prefactor)},         {"r2", num(f->r2)},
-          {"alpha_stderr", num(f->alpha_stderr)}, {"reverse_slope", num(f->reverse_slope)}, {"n", f->n}};
-}
 
 double max_rel_error(const Eigen::MatrixXd& a, const Eigen::MatrixXd& ref) {
   return ((a - ref).array().abs() / ref.array().abs()).maxCoeff();
@@ -82,7 +69,7 @@ Eigen::MatrixXd nested_numeric(const config::Config& c, const models::PatchGeome
 std::vector<analysis::ModeEmergence> emergence(const config::Config& c, const models::PatchConvolution& pc,
                                                const Eigen::VectorXd& s, const std::vector<double>& taus,
                                                const models::SamplingRange& range) {
-  const auto criterion = criterion_of(c.analysis.criterion);
+  const auto criterion = parse_criterion(c.analysis.criterion);
   double tau_lo = 0;
   for (double t : taus)
     if (t > 0) {

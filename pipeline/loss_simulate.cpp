@@ -8,6 +8,7 @@
 #include "analysis/power_law.hpp"
 #include "common/errors.hpp"
 #include "pipeline/problem_builder.hpp"
+#include "pipeline/summary_json.hpp"
 
 namespace specbias::pipeline {
 
@@ -15,22 +16,6 @@ using nlohmann::json;
 namespace lf = models::loss_family;
 
 namespace {
-
-analysis::Criterion criterion_of(const config::Config& c) {
-  if (c.analysis.criterion == "harmonic") return analysis::Criterion::harmonic;
-  if (c.analysis.criterion == "arithmetic") return analysis::Criterion::arithmetic;
-  return analysis::Criterion::geometric;
-}
-
-json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
-
-json fit_json(const std::optional<analysis::PowerLawFit>& f) {
-  if (!f) return nullptr;
-  return {{"alpha", number_or_null(f->alpha)},     {"prefactor", number_or_null(f->prefactor)},
-          {"intercept", number_or_null(f->intercept)}, {"r2", number_or_null(f->r2)},
-          {"alpha_stderr", number_or_null(f->alpha_stderr)}, {"reverse_slope", number_or_null(f->reverse_slope)},
-          {"n", f->n}};
-}
 
 json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
   const auto fits = analysis::fit_branches(modes);
@@ -73,11 +58,11 @@ std::vector<analysis::ModeEmergence> emergence_per_mode(const config::Config& c,
       if (continuous) {
         e = analysis::first_crossing_continuous(
             [&](double tau) { return lf::generated_variance_closed_form(spec, lambda, p.Q(k), p.eta, tau); }, m.v0,
-            m.v_target, criterion_of(c), tau_lo, tau_hi, c.analysis.points_per_decade);
+            m.v_target, parse_criterion(c.analysis.criterion), tau_lo, tau_hi, c.analysis.points_per_decade);
       } else {
         std::vector<double> col(traj.tau.size());
         for (size_t j = 0; j < col.size(); ++j) col[j] = traj.variance(static_cast<Eigen::Index>(j), k);
-        e = analysis::first_crossing_sampled(traj.tau, col, m.v_target, criterion_of(c), 0.0);
+        e = analysis::first_crossing_sampled(traj.tau, col, m.v_target, parse_criterion(c.analysis.criterion), 0.0);
       }
       if (e) m.tau_star = e->tau;
     }
@@ -152,7 +137,7 @@ json loss_family_weight_emergence(const config::Config& c, const models::Denoise
     if (lambda > 0 && m.v0 != m.v_target && positive_ok && taus.back() > tau_lo) {
       const auto e = analysis::first_crossing_continuous(
           [&](double tau) { return lf::problem_mode_weight(spec, p, k, level, tau); }, m.v0, m.v_target,
-          criterion_of(c), tau_lo, taus.back(), c.analysis.points_per_decade);
+          parse_criterion(c.analysis.criterion), tau_lo, taus.back(), c.analysis.points_per_decade);
       if (e) m.tau_star = e->tau;
     }
     modes.push_back(m);

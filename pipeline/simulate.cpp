@@ -23,27 +23,13 @@
 #include "pipeline/figures.hpp"
 #include "pipeline/loss_simulate.hpp"
 #include "pipeline/problem_builder.hpp"
+#include "pipeline/summary_json.hpp"
 
 namespace specbias::pipeline {
 
 using nlohmann::json;
 
 namespace {
-
-analysis::Criterion parse_criterion(const std::string& s) {
-  if (s == "harmonic") return analysis::Criterion::harmonic;
-  if (s == "arithmetic") return analysis::Criterion::arithmetic;
-  return analysis::Criterion::geometric;
-}
-
-json fit_to_json(const std::optional<analysis::PowerLawFit>& f) {
-  if (!f) return nullptr;
-  auto num = [](double x) -> json { return std::isfinite(x) ? json(x) : json(nullptr); };
-  return {{"alpha", num(f->alpha)},           {"prefactor", num(f->prefactor)},
-          {"intercept", num(f->intercept)},   {"r2", num(f->r2)},
-          {"alpha_stderr", num(f->alpha_stderr)}, {"reverse_slope", num(f->reverse_slope)},
-          {"n", f->n}};
-}
 
 // Emergence per mode (11.1): continuous root-finding when v(τ) can be evaluated anywhere (closed form),
 // otherwise the sampled estimator on the τ grid.
@@ -136,7 +122,7 @@ json emergence_json(const std::vector<analysis::ModeEmergence>& modes) {
 
 json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
   const auto fits = analysis::fit_branches(modes);
-  return {{"rising", fit_to_json(fits.rising)}, {"decaying", fit_to_json(fits.decaying)}};
+  return {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}};
 }
 
 // Weight emergence (Fig. 2A/D; (5.4)): first passage (11.1) of w_k(σ, τ) from w_k(0) = Q_k to w*_k = λ_k/(λ_k+σ²)

@@ -25,6 +25,7 @@
 #include "models/pf_ode.hpp"
 #include "models/splitmix64.hpp"
 #include "pipeline/figures.hpp"
+#include "pipeline/summary_json.hpp"
 #include "train/record_schedule.hpp"
 #ifdef SPECBIAS_WITH_CUDA_ENGINE
 #include "train/cuda/training.hpp"
@@ -45,15 +46,6 @@ std::int64_t parameter_count(const train::TrainerOptions& o) {
   return o.model_kind == "linear" ? train::linear_denoiser_parameter_count(o.linear) : train::mlp_unet_parameter_count(o.net);
 }
 
-json finite_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
-
-json fit_json(const std::optional<analysis::PowerLawFit>& f) {
-  if (!f) return nullptr;
-  return {{"alpha", finite_or_null(f->alpha)}, {"prefactor", finite_or_null(f->prefactor)},
-          {"intercept", finite_or_null(f->intercept)}, {"r2", finite_or_null(f->r2)},
-          {"alpha_stderr", finite_or_null(f->alpha_stderr)}, {"reverse_slope", finite_or_null(f->reverse_slope)},
-          {"n", f->n}};
-}
 
 // Image layout for sample grids: a square d (C = 1) or 3 × square (RGB, channel-major); anything else is not
 // drawn as an image.
