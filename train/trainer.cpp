@@ -103,9 +103,13 @@ void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, 
       {"record_alignment", exact_strings(rec.alignment)},
       {"fingerprint", fp}};
   write_text_atomically(tmp / "state.json", state.dump(1));
-  // Swap in: the previous checkpoint survives until the new one is complete.
-  fs::remove_all(old);
-  if (fs::exists(dst)) fs::rename(dst, old);
+  // Swap in. At every instant a complete checkpoint exists as `checkpoint` or `checkpoint.old` (read_checkpoint
+  // takes the latter when the former is missing): the old one is only deleted once the new one is in place, and
+  // after a kill between the two renames (only `checkpoint.old` left) it is kept until the next swap completes.
+  if (fs::exists(dst)) {
+    fs::remove_all(old);
+    fs::rename(dst, old);
+  }
   fs::rename(tmp, dst);
   fs::remove_all(old);
 }

@@ -112,6 +112,19 @@ TEST_CASE("train: resume after a crash continues bit-identically", "[fast][train
   require_same_results(tmp / "full", tmp / "crash");
 }
 
+TEST_CASE("train: resume continues bit-identically from checkpoint.old when checkpoint is missing", "[fast][train]") {
+  // A kill between the checkpoint swap's two renames leaves only checkpoint.old (train/trainer.cpp
+  // write_checkpoint); the SIGKILL CLI test can land there, so this state is reproduced deterministically here.
+  test::TempDir tmp;
+  pipeline::train_to_directory(tiny(), tmp / "full", {false, true, -1});
+  REQUIRE_THROWS_AS(pipeline::train_to_directory(tiny(), tmp / "crash", {false, true, 23}), train::SimulatedCrash);
+  fs::rename(tmp / "crash" / "checkpoint", tmp / "crash" / "checkpoint.old");  // what a kill there leaves behind
+  pipeline::resume_training(tmp / "crash", true);
+  require_same_results(tmp / "full", tmp / "crash");
+  REQUIRE(fs::exists(tmp / "crash" / "checkpoint" / "state.json"));
+  REQUIRE_FALSE(fs::exists(tmp / "crash" / "checkpoint.old"));
+}
+
 TEST_CASE("train: resume refuses a checkpoint from different settings", "[fast][train]") {
   test::TempDir tmp;
   REQUIRE_THROWS_AS(pipeline::train_to_directory(tiny(), tmp / "r", {false, true, 12}), train::SimulatedCrash);
