@@ -2,8 +2,6 @@
 
 #include <fmt/format.h>
 #include <gsl/gsl_statistics_double.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -22,6 +20,7 @@
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
 #include "pipeline/summary_json.hpp"
+#include "pipeline/run_directory.hpp"
 #include "solver/nested.hpp"
 
 namespace specbias::pipeline {
@@ -205,18 +204,8 @@ ConvCompareResult compare_convolutions(const config::Config& c, const Eigen::Mat
 
 ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::vector<int>& kernels,
                                             const fs::path& out, bool quiet) {
-  fs::create_directories(out);
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), true));
-  if (!quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  auto logger = std::make_shared<spdlog::logger>("specbias-conv-compare", sinks.begin(), sinks.end());
-  logger->set_pattern("[%H:%M:%S.%e] %v");
-  logger->flush_on(spdlog::level::info);
-  std::ostringstream resolved;
-  resolved << "# resolved configuration written by specbias (source: " << c.source << ")\n" << c.to_toml() << "\n";
-  write_text_atomically(out / "resolved_config.toml", resolved.str());
-  const json env = environment_info();
-  write_text_atomically(out / "environment.json", env.dump(2) + "\n");
+  auto logger = open_run_log(out, "specbias-conv-compare", quiet, true);
+  write_run_inputs(out, "specbias", c.source, c.to_toml());
   logger->info("specbias conv-compare {} (kernels {}) -> {}", c.source, fmt::join(kernels, ", "), out.string());
 
   const models::DataMoments data = build_data(c);
@@ -246,7 +235,7 @@ ConvCompareResult conv_compare_to_directory(const config::Config& c, const std::
            << (e.tau_star ? *e.tau_star : NAN) << "," << (e.tau_star ? m.clock_per_tau * *e.tau_star : NAN) << ","
            << (e.rising ? "rising" : "decaying") << "," << (e.gray ? 1 : 0) << "\n";
   });
-  r.summary["environment"] = env;
+  r.summary["environment"] = environment_info();
   write_text_atomically(out / "summary.json", r.summary.dump(2) + "\n");
 
   if (c.output.figures) {

@@ -1,8 +1,6 @@
 #include "pipeline/conv_patch_run.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -17,6 +15,7 @@
 #include "common/npy.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/summary_json.hpp"
+#include "pipeline/run_directory.hpp"
 #include "solver/linear_flow.hpp"
 #include "solver/nested.hpp"
 #include "solver/node_grid.hpp"
@@ -227,19 +226,9 @@ ConvPatchResult simulate_conv_patch(const config::Config& c, const models::Image
 
 ConvPatchResult write_conv_patch_run(const config::Config& c, const models::ImageShape& shape, const Eigen::VectorXd& s,
                                      const std::string& data_description, const fs::path& out, bool quiet) {
-  fs::create_directories(out);
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), true));
-  if (!quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  auto logger = std::make_shared<spdlog::logger>("specbias-conv-patch", sinks.begin(), sinks.end());
-  logger->set_pattern("[%H:%M:%S.%e] %v");
-  logger->flush_on(spdlog::level::info);
+  auto logger = open_run_log(out, "specbias-conv-patch", quiet, true);
 
-  std::ostringstream resolved;
-  resolved << "# resolved configuration written by specbias (source: " << c.source << ")\n" << c.to_toml() << "\n";
-  write_text_atomically(out / "resolved_config.toml", resolved.str());
-  const json env = environment_info();
-  write_text_atomically(out / "environment.json", env.dump(2) + "\n");
+  write_run_inputs(out, "specbias", c.source, c.to_toml());
   logger->info("specbias simulate {} -> {}", c.source, out.string());
 
   ConvPatchResult r = simulate_conv_patch(c, shape, s, data_description, [&](const std::string& l) { logger->info("{}", l); });
@@ -291,7 +280,7 @@ ConvPatchResult write_conv_patch_run(const config::Config& c, const models::Imag
         os << r.kernel_closed_form(static_cast<Eigen::Index>(j), l) << "\n";
       }
   });
-  r.summary["environment"] = env;
+  r.summary["environment"] = environment_info();
   write_text_atomically(out / "summary.json", r.summary.dump(2) + "\n");
 
   // Figures: generated variance per Fourier mode vs τ (a spread of modes by s_k), and emergence vs s_k.

@@ -1,7 +1,5 @@
 #include "pipeline/convolution_run.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -18,6 +16,7 @@
 #include "pipeline/conv_patch_run.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/problem_builder.hpp"
+#include "pipeline/run_directory.hpp"
 
 namespace specbias::pipeline {
 
@@ -168,7 +167,8 @@ ConvolutionSetup build_convolution(const config::Config& c) {
 config::Config fourier_mode_config(const config::Config& c, const ConvolutionSetup& st) {
   if (c.model.kind == "conv_patch")  // (8.9): every Fourier mode mixes all patch modes, no per-mode problem
     config_fail(c, "[model] kind", "\"conv_patch\" has no per-Fourier-mode problem (THEORY (8.9)); it runs through "
-                                   "`specbias simulate` (pipeline/conv_patch_run), not through sweep or validate");
+                                   "`specbias simulate` (pipeline/conv_patch_run) and `specbias validate` "
+                                   "(validation/conv_patch_validate), not through sweep");
   config::Config f = c;
   f.data = config::DataConfig{};
   f.data.eigenvalues = to_std(st.s);
@@ -200,17 +200,10 @@ SimulationResult simulate_convolution_to_directory(const config::Config& c, cons
   const config::Config fc = fourier_mode_config(c, st);
   SimulationResult r = simulate_to_directory(fc, out, quiet);  // variance.csv, weights.csv, summary, figures
 
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), false));
-  if (!quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  auto logger = std::make_shared<spdlog::logger>("specbias-conv", sinks.begin(), sinks.end());
-  logger->set_pattern("[%H:%M:%S.%e] %v");
-  logger->flush_on(spdlog::level::info);
+  auto logger = open_run_log(out, "specbias-conv", quiet, false);
 
   // The run directory describes the conv config that was asked for, not its Fourier-mode stand-in.
-  std::ostringstream resolved;
-  resolved << "# resolved configuration written by specbias (source: " << c.source << ")\n" << c.to_toml() << "\n";
-  write_text_atomically(out / "resolved_config.toml", resolved.str());
+  write_run_inputs(out, "specbias", c.source, c.to_toml(), /*environment=*/false);  // simulate_to_directory did
 
   const auto& shape = st.shape;
   const int N = shape.size();

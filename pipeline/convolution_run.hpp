@@ -1,5 +1,5 @@
-// `specbias simulate` for the convolutional kinds (THEORY §7): [model] kind = "conv_full" (full-width circular
-// filter, K = N, 1-D signals or 2-D images, one or two layers).
+// `specbias simulate` for the convolutional kinds: [model] kind = "conv_full" (THEORY §7: full-width circular
+// filter, K = N, 1-D signals or 2-D images, one or two layers) and "conv_patch" (§8: local K or K×K filter).
 //
 // The data enter only through the Fourier-mode variances s_k (7.3), computed with FFTW from the covariance (any
 // source; Σ need not be stationary) or straight from the samples of a data file. In the Fourier basis the model is
@@ -7,7 +7,8 @@
 // ordinary pipeline (simulate.cpp) runs unchanged — closed form, quadrature, nested numeric path, emergence
 // analysis, figures — with mode index = Fourier index k = ky·W + kx. On top of that this writes fourier.csv (k, ky,
 // kx, s_k, γ_k(0)), kernel.csv (the generated covariance kernel C(Δ) (7.6) per τ), a "convolution" block in
-// summary.json and figures/kernel.png. conv_patch (§8) is rejected here ("not implemented on this branch").
+// summary.json and figures/kernel.png. conv_patch has no per-Fourier-mode problem (every Fourier mode mixes all
+// patch modes, (8.9)): simulate_convolution_to_directory hands it, with the same spectrum, to pipeline/conv_patch_run.
 #pragma once
 
 #include <filesystem>

@@ -17,20 +17,6 @@ namespace lf = models::loss_family;
 
 namespace {
 
-json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
-  const auto fits = analysis::fit_branches(modes);
-  return {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}};
-}
-
-json emergence_json(const std::vector<analysis::ModeEmergence>& modes) {
-  json arr = json::array();
-  for (const auto& m : modes)
-    arr.push_back({{"mode", m.mode}, {"lambda", m.lambda}, {"v0", m.v0}, {"v_target", m.v_target},
-                   {"tau_star", m.tau_star ? json(*m.tau_star) : json(nullptr)},
-                   {"branch", m.rising ? "rising" : "decaying"}, {"gray_zone", m.gray}});
-  return arr;
-}
-
 // (11.1) per mode: continuous root finding on the closed form when it exists, else the sampled first crossing.
 // v0 is the τ = 0 variance of the variant (closed form or the trajectory's first row); the target is λ_k or the
 // variant's optimum variance (analysis.target = "asymptote").
@@ -249,23 +235,7 @@ SimulationResult simulate_loss_family(const config::Config& c, const std::functi
     emergence["numeric"] = emergence_json(modes);
     fits["numeric"] = fits_json(modes);
   }
-  json modes = json::array();
-  for (int k = 0; k < p.data.dim(); ++k) {
-    json m{{"mode", k}, {"lambda", p.data.eigenvalues(k)}};
-    for (const auto& [method, arr] : emergence.items()) {
-      m["tau_star_" + method] = arr[static_cast<size_t>(k)]["tau_star"];
-      m["branch"] = arr[static_cast<size_t>(k)]["branch"];
-      m["gray_zone"] = arr[static_cast<size_t>(k)]["gray_zone"];
-    }
-    modes.push_back(m);
-  }
-  summary["modes"] = modes;
-  summary["emergence"] = emergence;
-  summary["fits"] = fits;
-  summary["fit"] = fits.contains("closed_form") ? fits["closed_form"]
-                   : fits.contains("quadrature") ? fits["quadrature"]
-                   : fits.contains("numeric")    ? fits["numeric"]
-                                                 : json();
+  add_emergence_summary(summary, p.data.eigenvalues, emergence, fits);
   summary["model"] = {{"kind", two_layer ? "two_layer_symmetric" : "one_layer"}, {"depth", two_layer ? 2 : 1},
                       {"aligned", true},
                       {"description", std::string(two_layer ? "symmetric two-layer P P^T (9.7), " : "one-layer W x + b (3.1), ") +

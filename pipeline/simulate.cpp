@@ -1,14 +1,11 @@
 #include "pipeline/simulate.hpp"
 
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <fmt/format.h>
-#include <sstream>
 
 #include "analysis/alignment.hpp"
 #include "analysis/divergence.hpp"
@@ -24,6 +21,7 @@
 #include "pipeline/loss_simulate.hpp"
 #include "pipeline/problem_builder.hpp"
 #include "pipeline/summary_json.hpp"
+#include "pipeline/run_directory.hpp"
 
 namespace specbias::pipeline {
 
@@ -104,25 +102,6 @@ json model_json(const models::DenoiserProblem& p) {
   const models::ModeMobility mob = p.mobility(0);
   j["mobility"] = {{"kappa", mob.kappa}, {"beta", mob.beta}};
   return j;
-}
-
-json emergence_json(const std::vector<analysis::ModeEmergence>& modes) {
-  json arr = json::array();
-  for (const auto& m : modes) {
-    arr.push_back({{"mode", m.mode},
-                   {"lambda", m.lambda},
-                   {"v0", m.v0},
-                   {"v_target", m.v_target},
-                   {"tau_star", m.tau_star ? json(*m.tau_star) : json(nullptr)},
-                   {"branch", m.rising ? "rising" : "decaying"},
-                   {"gray_zone", m.gray}});
-  }
-  return arr;
-}
-
-json fits_json(const std::vector<analysis::ModeEmergence>& modes) {
-  const auto fits = analysis::fit_branches(modes);
-  return {{"rising", fit_json(fits.rising)}, {"decaying", fit_json(fits.decaying)}};
 }
 
 // Weight emergence (Fig. 2A/D; (5.4)): first passage (11.1) of w_k(σ, τ) from w_k(0) = Q_k to w*_k = λ_k/(λ_k+σ²)
@@ -375,24 +354,7 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
     fits["numeric"] = fits_json(modes);
     if (primary.empty()) primary = modes;
   }
-  // Per-mode view: one entry per mode with every method's emergence time (the headline of summary.json).
-  json modes = json::array();
-  for (int k = 0; k < p.data.dim(); ++k) {
-    json m{{"mode", k}, {"lambda", p.data.eigenvalues(k)}};
-    for (const auto& [method, arr] : emergence.items()) {
-      m["tau_star_" + method] = arr[static_cast<size_t>(k)]["tau_star"];
-      m["branch"] = arr[static_cast<size_t>(k)]["branch"];
-      m["gray_zone"] = arr[static_cast<size_t>(k)]["gray_zone"];
-    }
-    modes.push_back(m);
-  }
-  summary["modes"] = modes;
-  summary["emergence"] = emergence;
-  summary["fits"] = fits;
-  summary["fit"] = fits.contains("closed_form") ? fits["closed_form"]
-                  : fits.contains("quadrature") ? fits["quadrature"]
-                  : fits.contains("numeric")    ? fits["numeric"]
-                                                : json();
+  add_emergence_summary(summary, p.data.eigenvalues, emergence, fits);
   summary["model"] = model_json(p);
   summary["validation"] = validation;
   summary["timings"] = timings;
@@ -418,21 +380,10 @@ SimulationResult simulate(const config::Config& c, const std::function<void(cons
 
 SimulationResult simulate_to_directory(const config::Config& c, const std::filesystem::path& out, bool quiet) {
   if (c.model.convolutional()) return simulate_convolution_to_directory(c, out, quiet);
-  std::filesystem::create_directories(out);
-  // Log to run.log and (unless quiet) to the terminal.
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), true));
-  if (!quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  auto logger = std::make_shared<spdlog::logger>("specbias", sinks.begin(), sinks.end());
-  logger->set_pattern("[%H:%M:%S.%e] %v");
-  logger->flush_on(spdlog::level::info);
+  auto logger = open_run_log(out, "specbias", quiet, true);
 
   // Inputs first: whatever happens later, the run directory says what was asked for and on what.
-  std::ostringstream resolved;
-  resolved << "# resolved configuration written by specbias (source: " << c.source << ")\n" << c.to_toml() << "\n";
-  write_text_atomically(out / "resolved_config.toml", resolved.str());
-  json env = environment_info();
-  write_text_atomically(out / "environment.json", env.dump(2) + "\n");
+  write_run_inputs(out, "specbias", c.source, c.to_toml());
   logger->info("specbias simulate {} -> {}", c.source, out.string());
 
   SimulationResult r = simulate(c, [&](const std::string& s) { logger->info("{}", s); });
@@ -548,7 +499,7 @@ SimulationResult simulate_to_directory(const config::Config& c, const std::files
     ok = ok && pass;
   }
   r.summary["validation_pass"] = ok;
-  r.summary["environment"] = env;
+  r.summary["environment"] = environment_info();
   write_text_atomically(out / "summary.json", r.summary.dump(2) + "\n");
 
   if (c.output.figures) {

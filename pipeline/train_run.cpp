@@ -1,8 +1,6 @@
 #include "pipeline/train_run.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/sinks/basic_file_sink.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -26,6 +24,7 @@
 #include "models/splitmix64.hpp"
 #include "pipeline/figures.hpp"
 #include "pipeline/summary_json.hpp"
+#include "pipeline/run_directory.hpp"
 #include "train/record_schedule.hpp"
 #ifdef SPECBIAS_WITH_CUDA_ENGINE
 #include "train/cuda/training.hpp"
@@ -358,20 +357,9 @@ std::string describe_training(const config::TrainConfig& c) {
 }
 
 json train_to_directory(const config::TrainConfig& c, const fs::path& out, const TrainRunOptions& ro) {
-  fs::create_directories(out);
-  std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>((out / "run.log").string(), false));
-  if (!ro.quiet) sinks.push_back(std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
-  auto logger = std::make_shared<spdlog::logger>("specbias-train", sinks.begin(), sinks.end());
-  logger->set_pattern("[%H:%M:%S.%e] %v");
-  logger->flush_on(spdlog::level::info);
+  auto logger = open_run_log(out, "specbias-train", ro.quiet, false);
 
-  if (!ro.resume) {
-    std::ostringstream resolved;
-    resolved << "# resolved configuration written by specbias train (source: " << c.source << ")\n" << c.to_toml() << "\n";
-    write_text_atomically(out / "resolved_config.toml", resolved.str());
-    write_text_atomically(out / "environment.json", environment_info().dump(2) + "\n");
-  }
+  if (!ro.resume) write_run_inputs(out, "specbias train", c.source, c.to_toml());
 #ifdef _OPENMP
   if (c.run.threads > 0) omp_set_num_threads(c.run.threads);
 #endif
