@@ -10,21 +10,13 @@
 #include "pipeline/conv_patch_run.hpp"
 #include "pipeline/convolution_run.hpp"
 #include "validation/conv_validate.hpp"
+#include "validation/rows.hpp"
 
 namespace specbias::validation {
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
-Row make_row(const std::string& check, const std::string& ref, double max_abs, double max_rel, double tol, bool relative,
-             double seconds) {
-  Row r{check, ref, max_abs, max_rel, tol, relative, seconds};
-  r.pass = relative ? max_rel <= tol : max_abs <= tol;
-  return r;
-}
-
 std::pair<double, double> errors(const Eigen::MatrixXd& a, const Eigen::MatrixXd& ref) {
   return {(a - ref).cwiseAbs().maxCoeff(), ((a - ref).array().abs() / ref.array().abs()).maxCoeff()};
 }

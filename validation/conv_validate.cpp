@@ -1,4 +1,5 @@
 #include "validation/conv_validate.hpp"
+#include "validation/rows.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -16,15 +17,6 @@ namespace {
 
 namespace conv = models::conv;
 using clock_type = std::chrono::steady_clock;
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
-Row make_row(const std::string& check, const std::string& ref, double max_abs, double max_rel, double tol, bool relative,
-             double seconds) {
-  Row r{check, ref, max_abs, max_rel, tol, relative, seconds};
-  r.pass = relative ? max_rel <= tol : max_abs <= tol;
-  return r;
-}
-
 // Up to 4 τ spread over the list (first, last and two between), for the costly PF transports.
 std::vector<double> spread(const std::vector<double>& tau) {
   std::vector<double> out;

@@ -1,4 +1,5 @@
 #include "validation/loss_validate.hpp"
+#include "validation/rows.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -16,20 +17,6 @@ namespace lf = models::loss_family;
 namespace ol = models::one_layer;
 using clock_type = std::chrono::steady_clock;
 
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
-Row row_of(const std::string& check, const std::string& ref, double max_abs, double max_rel, double tol, bool relative,
-           double seconds) {
-  Row r{check, ref, max_abs, max_rel, tol, relative, seconds, false};
-  r.pass = relative ? max_rel <= tol : max_abs <= tol;
-  return r;
-}
-
-Row compare(const std::string& check, const std::string& ref, const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-            double tol, bool relative, double seconds) {
-  const Eigen::ArrayXXd diff = (a - b).array().abs();
-  return row_of(check, ref, diff.maxCoeff(), (diff / b.array().abs().max(1e-300)).maxCoeff(), tol, relative, seconds);
-}
 }  // namespace
 
 Report run_loss_validation(const config::Config& c) {
@@ -92,9 +79,9 @@ Report run_loss_validation(const config::Config& c) {
       for (int k = 0; k < d; ++k) per_mode += lf::mode_minimum_loss(spec.kind, p.data.eigenvalues(k), level);
       min_err = std::max(min_err, std::abs(lf::loss(p.data, spec.kind, level, opt) - per_mode) / std::max(1.0, per_mode));
     }
-    rep.rows.push_back(row_of(fmt::format("{} gradient at optimum (2.9)", name), "0 (per 1+level^2)", grad, grad, 1e-10,
+    rep.rows.push_back(make_row(fmt::format("{} gradient at optimum (2.9)", name), "0 (per 1+level^2)", grad, grad, 1e-10,
                               false, since(t0)));
-    rep.rows.push_back(row_of(fmt::format("{} loss at optimum", name), "per-mode minimum loss (2.10)", min_err, min_err,
+    rep.rows.push_back(make_row(fmt::format("{} loss at optimum", name), "per-mode minimum loss (2.10)", min_err, min_err,
                               1e-10, true, 0.0));
   }
 

@@ -3,6 +3,7 @@
 
 #include "validation/conv_patch_validate.hpp"
 #include "validation/conv_validate.hpp"
+#include "validation/rows.hpp"
 
 #include <chrono>
 #include <cmath>
@@ -24,21 +25,6 @@ using clock_type = std::chrono::steady_clock;
 using models::DenoiserProblem;
 namespace ol = models::one_layer;
 
-Row compare(const std::string& check, const std::string& ref, const Eigen::MatrixXd& a, const Eigen::MatrixXd& b,
-            double tol, bool relative, double seconds) {
-  Row r{check, ref};
-  const Eigen::ArrayXXd diff = (a - b).array().abs();
-  r.max_abs = diff.size() ? diff.maxCoeff() : 0.0;
-  r.max_rel = diff.size() ? (diff / b.array().abs().max(1e-300)).maxCoeff() : 0.0;
-  r.tolerance = tol;
-  r.relative = relative;
-  r.seconds = seconds;
-  r.pass = relative ? r.max_rel <= tol : r.max_abs <= tol;
-  return r;
-}
-
-double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
-
 // τ values up to the point where an explicit integrator stays affordable at this σ (stiffness ∝ λ_max + σ²).
 std::vector<double> explicit_affordable_taus(const DenoiserProblem& p, double sigma, const std::vector<double>& taus) {
   const double rate = 2.0 * p.eta * (p.data.eigenvalues.maxCoeff() + sigma * sigma + p.data.mean.squaredNorm() + 1.0);
@@ -46,13 +32,6 @@ std::vector<double> explicit_affordable_taus(const DenoiserProblem& p, double si
   for (double t : taus)
     if (t * rate <= 3000.0) out.push_back(t);
   return out;
-}
-
-Row fixed_row(const std::string& check, const std::string& ref, double max_abs, double max_rel, double tol,
-              bool relative, double seconds) {
-  Row r{check, ref, max_abs, max_rel, tol, relative, seconds};
-  r.pass = relative ? max_rel <= tol : max_abs <= tol;
-  return r;
 }
 
 // Without a closed form for the generated law (non-aligned start or non-zero mean): the full-matrix path held
@@ -123,10 +102,10 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
       rep.rows.push_back(compare(fmt::format("full-matrix {} weights at sigma={:g}", kind, sigma),
                                  fmt::format("per-mode solution, {} tau", taus.size()), diag, closed_sub, 1e-9, false,
                                  seconds));
-      rep.rows.push_back(fixed_row(fmt::format("full-matrix alignment at sigma={:g}", sigma),
+      rep.rows.push_back(make_row(fmt::format("full-matrix alignment at sigma={:g}", sigma),
                                    "max |off-diagonal of U^T W U|", off, off, 1e-9, false, 0.0));
       if (!c0.empty())
-        rep.rows.push_back(fixed_row(fmt::format("conserved W_l W_l^T - W_l+1^T W_l+1 (6.1), sigma={:g}", sigma),
+        rep.rows.push_back(make_row(fmt::format("conserved W_l W_l^T - W_l+1^T W_l+1 (6.1), sigma={:g}", sigma),
                                      "drift along the flow / max(1, |value|)", drift / scale, drift / scale, 1e-9,
                                      true, 0.0));
     }
@@ -183,7 +162,7 @@ void validate_factorised(const config::Config& c, const DenoiserProblem& p, Repo
       const auto cj = chain.conserved(theta.col(j));
       for (size_t l = 0; l < cj.size(); ++l) drift = std::max(drift, (cj[l] - c0[l]).cwiseAbs().maxCoeff());
     }
-    rep.rows.push_back(fixed_row(fmt::format("conserved W_l W_l^T - W_l+1^T W_l+1 (6.1), sigma={:g}", sigma),
+    rep.rows.push_back(make_row(fmt::format("conserved W_l W_l^T - W_l+1^T W_l+1 (6.1), sigma={:g}", sigma),
                                  fmt::format("drift over {} tau / max(1, |value|)", taus.size()), drift / scale,
                                  drift / scale, 1e-9, true, since(t0)));
   }

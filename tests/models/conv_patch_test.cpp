@@ -228,7 +228,8 @@ TEST_CASE("conv_patch: generated variance closed form (8.9) agrees with the full
   solver::OdeOptions opt;
   opt.rtol = 1e-12;
   opt.atol = 1e-16;
-  for (const PatchGeometry& g : {PatchGeometry{1, 8, 3}, PatchGeometry{4, 4, 3}}) {
+  // 4×5: a non-square image, so a swapped ky/kx or H/W in the Fourier convention cannot pass.
+  for (const PatchGeometry& g : {PatchGeometry{1, 8, 3}, PatchGeometry{4, 5, 3}}) {
     const Eigen::MatrixXd S = random_covariance(g.pixels(), 51);
     const PatchConvolution pc(patch_covariance(S, g), g, random_filter(g.taps(), 2, 0.5, 0.1), 0.5);
     const Eigen::MatrixXcd F = dense_dft(g);
@@ -256,8 +257,13 @@ TEST_CASE("conv_patch: generated variance limits at tau = 0 and tau to infinity 
     const Eigen::MatrixXd T = patch_covariance(random_covariance(g.pixels(), 61), g);
     const Eigen::VectorXd w0 = random_filter(g.taps(), 6, 0.4, 0.1);
     const PatchConvolution pc(T, g, w0, 1.0);
-    // τ = 0: σ_T^{2 Re γ_k(0)} σ_0^{2(1 − Re γ_k(0))} with γ_k(0) from the complex multiplier (8.7).
-    const Eigen::VectorXd q = fourier_multipliers(w0, g).real();
+    // τ = 0: σ_T^{2 Re γ_k(0)} σ_0^{2(1 − Re γ_k(0))}, γ_k(0) the eigenvalue of the pixel-space circulant on the
+    // dense DFT vector f_k (independent of the multiplier code (8.7), which must agree with it).
+    const Eigen::MatrixXcd F = dense_dft(g);
+    const Eigen::VectorXcd gamma0 =
+        (F.adjoint() * circulant_from_taps(w0, g).cast<std::complex<double>>() * F).diagonal();
+    REQUIRE((fourier_multipliers(w0, g) - gamma0).cwiseAbs().maxCoeff() < test::kRoundoff);
+    const Eigen::VectorXd q = gamma0.real();
     Eigen::VectorXd expect0(g.pixels());
     for (int k = 0; k < g.pixels(); ++k)
       expect0(k) = std::pow(range.sigma_max, 2 * q(k)) * std::pow(range.sigma_min, 2 * (1 - q(k)));
@@ -290,7 +296,9 @@ TEST_CASE("conv_patch: K = N reduces to the full-width circulant result (8.10) w
     const Eigen::VectorXd w0 = random_filter(g.taps(), 13, 0.3, 0.1);
     const double eta = 0.7;
     const PatchConvolution pc(T, g, w0, eta);
-    const Eigen::VectorXd q = fourier_multipliers(w0, g).real();
+    const Eigen::MatrixXcd F = dense_dft(g);  // Re γ_k(0) from the pixel-space circulant, as in the limits test
+    const Eigen::VectorXd q =
+        (F.adjoint() * circulant_from_taps(w0, g).cast<std::complex<double>>() * F).diagonal().real();
     for (double tau : {0.0, 1e-3, 0.05, 2.0}) {
       const Eigen::VectorXd patch = pc.generated_variance(tau, range);
       Eigen::VectorXd full(g.pixels());
