@@ -78,9 +78,7 @@ void GpuMlpUNet::resize_context(Context& ctx, int batch) const {
   const auto d = static_cast<std::size_t>(config_.dim), H = static_cast<std::size_t>(config_.hidden),
              E = static_cast<std::size_t>(config_.embedding);
   ctx.batch = batch;
-  ctx.c_noise.resize(B);
   ctx.e.resize(E * B);
-  ctx.input.resize(d * B);
   ctx.output.resize(d * B);
   ctx.blocks.resize(blocks_.size());
   ctx.h.resize(blocks_.size());
@@ -161,14 +159,10 @@ void GpuMlpUNet::block_forward(const Block& b, const float* x, const float* e, i
 const float* GpuMlpUNet::forward(const float* x, const float* c_noise, int batch, Context& ctx) const {
   resize_context(ctx, batch);
   const cudaStream_t s = stream_->get();
-  const std::size_t d = static_cast<std::size_t>(config_.dim), B = static_cast<std::size_t>(batch);
-  // The backward needs the input and c_noise after the caller's buffers may have changed: keep copies, as the CPU.
-  check(cudaMemcpyAsync(ctx.input.data(), x, sizeof(float) * d * B, cudaMemcpyDeviceToDevice, s), "cudaMemcpyAsync");
-  check(cudaMemcpyAsync(ctx.c_noise.data(), c_noise, sizeof(float) * B, cudaMemcpyDeviceToDevice, s),
-        "cudaMemcpyAsync");
-  kernels::fourier_embedding(two_pi_freqs_.data(), static_cast<int>(config_.embedding / 2), ctx.c_noise.data(), batch,
+  ctx.input = x;
+  kernels::fourier_embedding(two_pi_freqs_.data(), static_cast<int>(config_.embedding / 2), c_noise, batch,
                              ctx.e.data(), s);
-  block_forward(blocks_[0], ctx.input.data(), ctx.e.data(), batch, ctx.blocks[0], ctx.h[0].data());
+  block_forward(blocks_[0], ctx.input, ctx.e.data(), batch, ctx.blocks[0], ctx.h[0].data());
   for (std::size_t i = 1; i < blocks_.size(); ++i)
     block_forward(blocks_[i], ctx.h[i - 1].data(), ctx.e.data(), batch, ctx.blocks[i], ctx.h[i].data());
   linear_forward(out_, ctx.h.back().data(), batch, ctx.output.data(), false);
@@ -229,7 +223,7 @@ void GpuMlpUNet::backward(Context& ctx, const float* grad_output, float* grad_in
                    ctx.g_b.data(), g);
     std::swap(ctx.g_a, ctx.g_b);
   }
-  block_backward(blocks_[0], ctx.input.data(), ctx.e.data(), ctx.blocks[0], ctx.g_a.data(), batch, ctx, grad_input, g);
+  block_backward(blocks_[0], ctx.input, ctx.e.data(), ctx.blocks[0], ctx.g_a.data(), batch, ctx, grad_input, g);
 }
 
 }  // namespace specbias::train::cuda

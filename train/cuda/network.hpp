@@ -21,7 +21,8 @@ class GpuMlpUNet {
   };
   struct Context {
     int batch = 0;
-    DeviceBuffer<float> c_noise, e, input, output;
+    DeviceBuffer<float> e, output;
+    const float* input = nullptr;  // the forward's x, read again by the backward (not copied: see forward)
     std::vector<BlockContext> blocks;
     std::vector<DeviceBuffer<float>> h;        // block outputs, H × batch
     DeviceBuffer<float> g_film, g_h0, g_s0, prod, g_a, g_b;  // backward workspace
@@ -42,7 +43,9 @@ class GpuMlpUNet {
   void download_parameters(MlpUNet<float>& host) const;
 
   void resize_context(Context& ctx, int batch) const;
-  // F(x, c_noise) for device arrays x (d × batch) and c_noise (batch); returns ctx.output.data().
+  // F(x, c_noise) for device arrays x (d × batch) and c_noise (batch); returns ctx.output.data(). x must stay
+  // unchanged until the backward on ctx (GpuEdm keeps it in its own net_input buffer), so unlike the CPU class
+  // no copy of the input is made on this hot path.
   const float* forward(const float* x, const float* c_noise, int batch, Context& ctx) const;
   // From ∂L/∂output (d × batch) of the last forward on ctx: overwrites every gradient in `grads` (the layout of
   // values(); nullptr: grads()); grad_input != nullptr also gets ∂L/∂x (d × batch).
