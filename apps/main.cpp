@@ -63,12 +63,14 @@ int main(int argc, char** argv) {
 
   std::string train_config, train_out, train_resume, train_device = "cpu", train_gemm = "fp32";
   std::vector<std::string> train_overrides;
-  bool train_dry = false, train_quiet = false;
+  bool train_dry = false, train_quiet = false, train_from_previous = false;
   auto* train = app.add_subcommand("train", "Train an MLP-UNet with the EDM loss, sample during training and measure "
                                             "the spectral law (EMPIRICAL.md)");
   train->add_option("CONFIG", train_config, "TOML training config (docs/config.md, \"Training runs\")");
   train->add_option("--out,-o", train_out, "run directory (default: runs/<config name>)");
-  train->add_option("--resume", train_resume, "continue the run in DIR from its last checkpoint");
+  train->add_option("--resume", train_resume, "continue the run in DIR from its last checkpoint (checksums verified)");
+  train->add_flag("--from-previous", train_from_previous,
+                  "with --resume: continue from the checkpoint before the last (when the last one is damaged)");
   train->add_option("--set", train_overrides, "override a config key, e.g. --set training.steps=200 (repeatable)");
   train->add_option("--device", train_device, "cpu (the reference implementation) or cuda (an NVIDIA GPU; builds with CUDA)")
       ->check(CLI::IsMember({"cpu", "cuda"}));
@@ -121,10 +123,11 @@ int main(int argc, char** argv) {
       if (!train_resume.empty()) {
         if (!train_config.empty() || !train_overrides.empty())
           throw ConfigError("--resume DIR takes the config stored in DIR/resolved_config.toml; do not pass CONFIG or --set");
-        pipeline::resume_training(train_resume, train_quiet, train_device, train_gemm);
+        pipeline::resume_training(train_resume, train_quiet, train_device, train_gemm, train_from_previous);
         return 0;
       }
       if (train_config.empty()) throw ConfigError("specbias train: give a CONFIG file or --resume DIR");
+      if (train_from_previous) throw ConfigError("--from-previous needs --resume DIR");
       const config::TrainConfig c = config::load_train_config(train_config, train_overrides);
       if (train_dry) {
         std::cout << pipeline::describe_training(c);

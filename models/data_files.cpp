@@ -3,6 +3,8 @@
 // Every failure is a DataError naming the file, what was expected and what was found.
 #include "models/data_files.hpp"
 
+#include "common/file_manifest.hpp"
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -54,6 +56,9 @@ Eigen::MatrixXd load_npy_samples(const std::filesystem::path& path, PixelScaling
                                  std::optional<Eigen::Index> max_samples) {
   std::optional<std::size_t> max_rows;
   if (max_samples) max_rows = static_cast<std::size_t>(*max_samples);
+  // A file specbias wrote (e.g. a run's final weights or saved samples) is checked against its directory's
+  // manifest first, when one lists it.
+  verify_if_listed(path);
   const NpyArray array = read_npy(path, max_rows);
   if (array.shape.size() < 2 || array.shape.size() > 4) {
     std::string shape;

@@ -15,6 +15,7 @@
 #include "analysis/emergence.hpp"
 #include "analysis/power_law.hpp"
 #include "common/atomic_file.hpp"
+#include "common/file_manifest.hpp"
 #include "common/environment.hpp"
 #include "common/errors.hpp"
 #include "common/npy.hpp"
@@ -381,6 +382,7 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   logger->info("data: {}", data.description);
   train::TrainerOptions o = build_trainer_options(c, data.samples.rows());
   o.crash_after_step = ro.crash_after_step;
+  o.resume_from_previous = ro.from_previous;
 #ifdef SPECBIAS_WITH_CUDA_ENGINE
   if (ro.device == "cuda") {
     engine = train::cuda::make_cuda_engine(data, o, ro.gemm_precision);
@@ -419,6 +421,18 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   write_npy(out / "mean_error.npy", rec.mean_error.data(), {rec.mean_error.size()});
   write_npy(out / "alignment.npy", rec.alignment.data(), {rec.alignment.size()});
   write_npy(out / "data_basis.npy", data.basis);
+  // Checksums of the result arrays and the kept samples, so a later run that reads one of them (data.file) finds
+  // damage before using it (common/file_manifest.hpp).
+  write_file_manifest(out, {"steps.npy", "lambda.npy", "variance.npy", "mode_mean_error.npy", "mean_error.npy",
+                            "alignment.npy", "data_basis.npy"},
+                      {{"content", "specbias train result arrays"}});
+  if (fs::exists(out / "samples")) {
+    std::vector<std::string> kept;
+    for (const auto& e : fs::directory_iterator(out / "samples"))
+      if (e.path().extension() == ".npy") kept.push_back(e.path().filename().string());
+    std::sort(kept.begin(), kept.end());
+    write_file_manifest(out / "samples", kept, {{"content", "generated samples per record"}});
+  }
 
   json jm = json::array();
   for (const auto& m : modes)
@@ -462,12 +476,13 @@ json train_to_directory(const config::TrainConfig& c, const fs::path& out, const
   return summary;
 }
 
-json resume_training(const fs::path& run_dir, bool quiet, const std::string& device, const std::string& gemm_precision) {
+json resume_training(const fs::path& run_dir, bool quiet, const std::string& device, const std::string& gemm_precision,
+                     bool from_previous) {
   const fs::path cfg = run_dir / "resolved_config.toml";
   if (!fs::exists(cfg))
     throw ConfigError("cannot resume: " + cfg.string() + " not found (is " + run_dir.string() + " a specbias train run directory?)");
   config::TrainConfig c = config::load_train_config(cfg.string());
-  return train_to_directory(c, run_dir, {true, quiet, -1, device, gemm_precision});
+  return train_to_directory(c, run_dir, {true, quiet, -1, device, gemm_precision, from_previous});
 }
 
 }  // namespace specbias::pipeline

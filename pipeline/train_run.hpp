@@ -21,6 +21,7 @@ struct TrainRunOptions {
   std::int64_t crash_after_step = -1;  // test hook, see train::TrainerOptions
   std::string device = "cpu";          // cpu | cuda (train/cuda; DeviceError without a usable GPU)
   std::string gemm_precision = "fp32"; // cuda only: fp32 | tf32
+  bool from_previous = false;          // resume from checkpoint.prev (the newest one failed verification)
 };
 
 // The training set the config describes (samples d × N as float, empirical moments for the analysis basis).
@@ -32,9 +33,10 @@ train::TrainerOptions build_trainer_options(const config::TrainConfig& c, Eigen:
 nlohmann::json train_to_directory(const config::TrainConfig& c, const std::filesystem::path& out_dir,
                                   const TrainRunOptions& options);
 
-// Reads out_dir/resolved_config.toml and continues the run from its checkpoint.
+// Reads out_dir/resolved_config.toml and continues the run from its newest checkpoint (or, with from_previous, the
+// one before it) after verifying every checkpoint file's checksum (train/checkpoint_store.hpp).
 nlohmann::json resume_training(const std::filesystem::path& run_dir, bool quiet, const std::string& device = "cpu",
-                               const std::string& gemm_precision = "fp32");
+                               const std::string& gemm_precision = "fp32", bool from_previous = false);
 
 // What `--dry-run` prints: the resolved config, the network's parameter count and the record schedule size.
 std::string describe_training(const config::TrainConfig& c);

@@ -11,8 +11,11 @@
 #include <type_traits>
 
 #include "common/atomic_file.hpp"
+#include "common/file_manifest.hpp"
+#include "common/json_file.hpp"
 #include "common/errors.hpp"
 #include "common/npy.hpp"
+#include "train/checkpoint_store.hpp"
 #include "train/rng.hpp"
 #include "train/sample_statistics.hpp"
 #include "train/weights_io.hpp"
@@ -77,12 +80,15 @@ nlohmann::json exact_strings(const std::vector<double>& v) {
   return a;
 }
 
+constexpr const char* kStateFile = "state.json";
+const std::vector<std::string> kCheckpointFiles = {"parameters.npy", "adam_m.npy", "adam_v.npy", "mode_variance.npy",
+                                                   "mode_mean_error.npy", kStateFile};
+
 template <class Net>
-void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, const RecordLog& rec,
-                      const nlohmann::json& fp) {
-  const fs::path tmp = run_dir / "checkpoint.tmp", dst = run_dir / "checkpoint", old = run_dir / "checkpoint.old";
-  fs::remove_all(tmp);
-  fs::create_directories(tmp);
+void write_checkpoint(const CheckpointStore& store, const State& st, const Net& net, const RecordLog& rec,
+                      const nlohmann::json& fp, const std::function<void(const std::string&)>& stage) {
+  const fs::path tmp = store.begin_write();
+  if (stage) stage("files");
   write_npy(tmp / "parameters.npy", to_double(net.parameters().values()));
   write_npy(tmp / "adam_m.npy", to_double(st.adam.m));
   write_npy(tmp / "adam_v.npy", to_double(st.adam.v));
@@ -102,57 +108,73 @@ void write_checkpoint(const fs::path& run_dir, const State& st, const Net& net, 
       {"record_mean_error", exact_strings(rec.mean_error)},
       {"record_alignment", exact_strings(rec.alignment)},
       {"fingerprint", fp}};
-  write_text_atomically(tmp / "state.json", state.dump(1));
-  // Swap in. At every instant a complete checkpoint exists as `checkpoint` or `checkpoint.old` (read_checkpoint
-  // takes the latter when the former is missing): the old one is only deleted once the new one is in place, and
-  // after a kill between the two renames (only `checkpoint.old` left) it is kept until the next swap completes.
-  if (fs::exists(dst)) {
-    fs::remove_all(old);
-    fs::rename(dst, old);
-  }
-  fs::rename(tmp, dst);
-  fs::remove_all(old);
+  write_text_atomically(tmp / kStateFile, state.dump(1));
+  store.commit(st.step, kCheckpointFiles, stage);
 }
 
+// A double stored as a 17-digit string (exact_strings); DataError naming the file and key otherwise.
+double exact_double(const nlohmann::json& v, const std::string& key, const fs::path& file) {
+  try {
+    if (v.is_string()) return std::stod(v.get<std::string>());
+  } catch (const std::exception&) {
+  }
+  throw DataError(file.string() + ": key '" + key + "' holds " + v.dump().substr(0, 40) +
+                  " (expected a number written as a 17-digit string)");
+}
+
+std::vector<double> exact_doubles(const nlohmann::json& j, const std::string& key, const fs::path& file) {
+  const auto a = json_field<nlohmann::json>(j, key, file, "an array of numbers written as strings");
+  if (!a.is_array()) throw DataError(file.string() + ": key '" + key + "' is not an array (expected an array of numbers written as strings)");
+  std::vector<double> v;
+  for (const auto& x : a) v.push_back(exact_double(x, key, file));
+  return v;
+}
+
+// Reads the newest verified checkpoint (or the previous one) into the network and the record log. Every file is
+// checked against the manifest's checksums before any of it is used.
 template <class Net>
-State read_checkpoint(const fs::path& run_dir, Net& net, RecordLog& rec, const nlohmann::json& fp) {
-  fs::path dir = run_dir / "checkpoint";
-  if (!fs::exists(dir / "state.json") && fs::exists(run_dir / "checkpoint.old" / "state.json")) dir = run_dir / "checkpoint.old";
-  if (!fs::exists(dir / "state.json"))
-    throw DataError("cannot resume: no checkpoint in " + run_dir.string() + " (expected " + (dir / "state.json").string() + ")");
-  std::ifstream in(dir / "state.json");
-  const nlohmann::json j = nlohmann::json::parse(in);
-  if (j.at("fingerprint") != fp)
+State read_checkpoint(const CheckpointStore& store, bool from_previous, Net& net, RecordLog& rec,
+                      const nlohmann::json& fp, const std::function<void(const std::string&)>& log) {
+  const CheckpointStore::Found found = store.locate_for_resume(from_previous);
+  if (log) log(found.note);
+  const fs::path& dir = found.dir;
+  const fs::path file = dir / kStateFile;
+  const nlohmann::json j = read_json_file(file, "the checkpoint state written by specbias train");
+  const auto stored_fp = json_field<nlohmann::json>(j, "fingerprint", file, "the settings the run was started with");
+  if (stored_fp != fp)
     throw DataError("cannot resume from " + dir.string() + ": the checkpoint was written by a run with different settings (" +
-                    j.at("fingerprint").dump() + " vs " + fp.dump() + ")");
+                    stored_fp.dump() + " vs " + fp.dump() + ")");
   State st;
-  st.step = j.at("step");
-  st.adam.step = j.at("adam_step");
+  st.step = json_field<std::int64_t>(j, "step", file, "an integer training step");
+  if (st.step != found.step)
+    throw DataError(file.string() + ": step " + std::to_string(st.step) + " differs from the manifest's step " +
+                    std::to_string(found.step));
+  st.adam.step = json_field<std::int64_t>(j, "adam_step", file, "an integer Adam step count");
   st.adam.m = to_float(read_npy(dir / "adam_m.npy"));
   st.adam.v = to_float(read_npy(dir / "adam_v.npy"));
-  st.rng_train = j.at("rng_train");
-  st.rng_sample = j.at("rng_sample");
-  st.loss_bytes = j.at("file_bytes").at("loss.csv");
-  st.records_bytes = j.at("file_bytes").at("records.csv");
-  st.variance_bytes = j.at("file_bytes").at("variance.csv");
-  st.loss_sum = std::stod(j.at("loss_sum").get<std::string>());
-  st.loss_count = j.at("loss_count");
-  st.wall_s = j.at("wall_s");
+  st.rng_train = json_field<std::string>(j, "rng_train", file, "the training RNG state as text");
+  st.rng_sample = json_field<std::string>(j, "rng_sample", file, "the sampling RNG state as text");
+  const auto bytes = json_field<nlohmann::json>(j, "file_bytes", file, "an object of CSV sizes");
+  const fs::path bytes_key = file.string() + " (file_bytes)";
+  st.loss_bytes = json_field<std::uintmax_t>(bytes, "loss.csv", bytes_key, "a byte count");
+  st.records_bytes = json_field<std::uintmax_t>(bytes, "records.csv", bytes_key, "a byte count");
+  st.variance_bytes = json_field<std::uintmax_t>(bytes, "variance.csv", bytes_key, "a byte count");
+  st.loss_sum = exact_double(json_field<nlohmann::json>(j, "loss_sum", file, "a number written as a string"), "loss_sum", file);
+  st.loss_count = json_field<std::int64_t>(j, "loss_count", file, "an integer");
+  st.wall_s = json_field<double>(j, "wall_s", file, "seconds as a number");
   const std::vector<float> params = to_float(read_npy(dir / "parameters.npy"));
   auto values = net.parameters().values();
   if (params.size() != values.size())
     throw DataError(dir.string() + ": parameter count " + std::to_string(params.size()) + " does not match the network's " +
                     std::to_string(values.size()));
+  if (st.adam.m.size() != values.size() || st.adam.v.size() != values.size())
+    throw DataError(dir.string() + ": Adam moments hold " + std::to_string(st.adam.m.size()) + " / " +
+                    std::to_string(st.adam.v.size()) + " values, the network has " + std::to_string(values.size()) + " parameters");
   std::copy(params.begin(), params.end(), values.begin());
-  rec.steps = j.at("record_steps_done").get<std::vector<std::int64_t>>();
-  auto doubles = [](const nlohmann::json& a) {
-    std::vector<double> v;
-    for (const auto& x : a) v.push_back(std::stod(x.get<std::string>()));
-    return v;
-  };
-  rec.loss_mean = doubles(j.at("record_loss_mean"));
-  rec.mean_error = doubles(j.at("record_mean_error"));
-  rec.alignment = doubles(j.at("record_alignment"));
+  rec.steps = json_field<std::vector<std::int64_t>>(j, "record_steps_done", file, "an array of integer steps");
+  rec.loss_mean = exact_doubles(j, "record_loss_mean", file);
+  rec.mean_error = exact_doubles(j, "record_mean_error", file);
+  rec.alignment = exact_doubles(j, "record_alignment", file);
   rec.mode_variance = read_matrix(dir / "mode_variance.npy");
   rec.mode_mean_error = read_matrix(dir / "mode_mean_error.npy");
   return st;
@@ -172,6 +194,7 @@ template <class Net>
 void save_parameters_npy(const Net& net, const fs::path& dir) {
   fs::create_directories(dir);
   const auto values = net.parameters().values();
+  std::vector<std::string> files;
   for (const auto& t : net.parameters().tensors()) {
     std::vector<double> v(t.size());
     // Store matrices are column-major rows × cols; the file is C order of `shape` (rows, cols).
@@ -179,7 +202,9 @@ void save_parameters_npy(const Net& net, const fs::path& dir) {
       for (Index j = 0; j < t.cols; ++j)
         v[static_cast<std::size_t>(i * t.cols + j)] = values[t.offset + static_cast<std::size_t>(j * t.rows + i)];
     write_npy(dir / (t.name + ".npy"), v.data(), t.shape);
+    files.push_back(t.name + ".npy");
   }
+  write_file_manifest(dir, files, {{"content", "model parameters"}});
 }
 
 void save_final_weights(const MlpUNet<float>& net, const fs::path& dir) { save_weights_npy(net, dir); }
@@ -207,10 +232,11 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
   rec.mode_mean_error.resize(0, d);
   const nlohmann::json fp = fingerprint(o, data);
   fs::create_directories(run_dir);
+  const CheckpointStore store(run_dir);
 
   State st;
   if (resume) {
-    st = read_checkpoint(run_dir, net, rec, fp);
+    st = read_checkpoint(store, o.resume_from_previous, net, rec, fp, log);
     adam.set_state(st.adam);
     rng_train.set_state(st.rng_train);
     rng_sample.set_state(st.rng_sample);
@@ -218,7 +244,7 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
     fs::resize_file(run_dir / "loss.csv", st.loss_bytes);
     fs::resize_file(run_dir / "records.csv", st.records_bytes);
     fs::resize_file(run_dir / "variance.csv", st.variance_bytes);
-    log("resumed from " + (run_dir / "checkpoint").string() + " at step " + std::to_string(st.step));
+    log("resumed from " + store.newest().string() + " at step " + std::to_string(st.step));
   } else {
     std::ofstream(run_dir / "loss.csv") << "step,loss\n";
     std::ofstream(run_dir / "records.csv") << "step,loss_mean,mean_error,alignment,samples,wall_s\n";
@@ -320,7 +346,9 @@ RecordLog run_training_with(Net& net, const TrainingSet& data, const TrainerOpti
     st.records_bytes = fs::file_size(run_dir / "records.csv");
     st.variance_bytes = fs::file_size(run_dir / "variance.csv");
     st.wall_s = wall();
-    write_checkpoint(run_dir, st, net, rec, fp);
+    std::function<void(const std::string&)> stage;
+    if (cb.checkpoint_stage) stage = [&](const std::string& name) { cb.checkpoint_stage(st.step, name); };
+    write_checkpoint(store, st, net, rec, fp, stage);
   };
 
   std::size_t next_record = 0;

@@ -9,7 +9,8 @@
 //   variance.csv  step,mode,lambda,variance,mean_error_mode             one row per record and mode
 //   samples/step_<step>.npy                        the first `keep_samples` samples of each record (optional)
 //   checkpoint/   parameters, Adam state, RNG states, step, file sizes and the records so far (state.json +
-//                 .npy), replaced atomically (write checkpoint.tmp, then rename)
+//                 .npy) with a checksummed manifest.json; the previous one is kept as checkpoint.prev, and
+//                 whole directories are swapped by rename (train/checkpoint_store.hpp)
 // Memory: the network, one sampler chunk and O(d²) statistics, plus O(records·d) for the analysis; samples are
 // never accumulated.
 #pragma once
@@ -63,6 +64,8 @@ struct TrainerOptions {
   // Test hook: behave as if the process were killed right after training step `crash_after_step` (before that
   // step's record and checkpoint). Throws SimulatedCrash. −1: never.
   std::int64_t crash_after_step = -1;
+  // Resume from run/checkpoint.prev instead of the newest checkpoint (after the newest failed verification).
+  bool resume_from_previous = false;
 };
 
 struct SimulatedCrash : std::runtime_error {
@@ -81,6 +84,9 @@ struct RecordLog {
 struct TrainerCallbacks {
   std::function<void(const std::string&)> log;                                   // one line per event
   std::function<void(std::int64_t step, std::int64_t steps, double loss)> progress;  // after every step
+  // Test hook: called before each stage of a checkpoint write (train/checkpoint_store.hpp: "files", "manifest",
+  // "retire-previous", "newest-to-previous", "tmp-to-newest", "cleanup"), e.g. to kill the process there.
+  std::function<void(std::int64_t step, const std::string& stage)> checkpoint_stage;
 };
 
 // A device that runs the MLP-UNet's training steps and sampler chunks instead of the CPU code

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/errors.hpp"
+#include "common/file_manifest.hpp"
 #include "common/npy.hpp"
 
 namespace specbias::train {
@@ -26,34 +27,43 @@ std::vector<double> to_c_order(const T* data, Index rows, Index cols) {
   return out;
 }
 
+// Writes the tensors; returns the file names written (for the directory's manifest).
 template <typename T>
-void save_tensors(const ParameterStore<T>& store, bool grads, const std::filesystem::path& dir) {
+std::vector<std::string> save_tensors(const ParameterStore<T>& store, bool grads, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   const std::span<const T> buffer = grads ? store.grads() : store.values();
+  std::vector<std::string> files;
   for (const ParameterInfo& p : store.tensors()) {
     const std::vector<double> data = to_c_order(buffer.data() + p.offset, p.rows, p.cols);
     write_npy(dir / (p.name + ".npy"), data.data(), p.shape);
+    files.push_back(p.name + ".npy");
   }
+  return files;
 }
 
 }  // namespace
 
 template <typename T>
 void save_weights_npy(const MlpUNet<T>& net, const std::filesystem::path& dir) {
-  save_tensors(net.parameters(), false, dir);
+  std::vector<std::string> files = save_tensors(net.parameters(), false, dir);
   const Vec<T>& f = net.embedding().freqs();
   const std::vector<double> data = to_c_order(f.data(), f.size(), 1);
   write_npy(dir / "embedding.freqs.npy", data.data(), {static_cast<std::size_t>(f.size())});
+  files.emplace_back("embedding.freqs.npy");
+  write_file_manifest(dir, files, {{"content", "MLP-UNet weights"}});
 }
 
 template <typename T>
 void save_grads_npy(const MlpUNet<T>& net, const std::filesystem::path& dir) {
-  save_tensors(net.parameters(), true, dir);
+  write_file_manifest(dir, save_tensors(net.parameters(), true, dir), {{"content", "MLP-UNet parameter gradients"}});
 }
 
 template <typename T>
 void load_weights_npy(MlpUNet<T>& net, const std::filesystem::path& dir) {
   ParameterStore<T>& store = net.parameters();
+  // A directory specbias wrote carries a manifest: verify every file's checksum before reading any of them
+  // (weights exported by PyTorch have none and are read as they are).
+  if (std::filesystem::exists(dir / kManifestName)) verify_file_manifest(dir);
   auto read_checked = [&](const std::string& name, const std::vector<std::size_t>& shape) {
     const std::filesystem::path path = dir / (name + ".npy");
     if (!std::filesystem::exists(path))

@@ -166,9 +166,9 @@ TEST_CASE("cli: train survives SIGKILL and resumes to the same result", "[slow][
        << "kill -9 $pid\nwait $pid\nexit 0\n";
   }
   REQUIRE(std::system(("sh '" + (tmp / "kill.sh").string() + "' > /dev/null 2>&1").c_str()) == 0);
-  // A kill between the checkpoint swap's two renames leaves the last complete checkpoint as checkpoint.old, which
-  // --resume reads (train/trainer.cpp write_checkpoint); either way one must exist.
-  REQUIRE((fs::exists(killed / "checkpoint" / "state.json") || fs::exists(killed / "checkpoint.old" / "state.json")));
+  // A kill between the checkpoint swap's renames leaves the last complete checkpoint as checkpoint.prev, which
+  // --resume reads (train/checkpoint_store.hpp); either way one must exist.
+  REQUIRE((fs::exists(killed / "checkpoint" / "state.json") || fs::exists(killed / "checkpoint.prev" / "state.json")));
   REQUIRE_FALSE(fs::exists(killed / "summary.json"));  // it really died mid-run
   const auto resumed = run("train --resume '" + killed.string() + "' --quiet");
   INFO(resumed.output);

@@ -112,17 +112,18 @@ TEST_CASE("train: resume after a crash continues bit-identically", "[fast][train
   require_same_results(tmp / "full", tmp / "crash");
 }
 
-TEST_CASE("train: resume continues bit-identically from checkpoint.old when checkpoint is missing", "[fast][train]") {
-  // A kill between the checkpoint swap's two renames leaves only checkpoint.old (train/trainer.cpp
-  // write_checkpoint); the SIGKILL CLI test can land there, so this state is reproduced deterministically here.
+TEST_CASE("train: resume continues bit-identically from checkpoint.prev when checkpoint is missing", "[fast][train]") {
+  // A kill between the checkpoint swap's renames leaves the newest complete checkpoint as checkpoint.prev
+  // (train/checkpoint_store.hpp); the SIGKILL CLI test can land there, so this state is reproduced here.
   test::TempDir tmp;
   pipeline::train_to_directory(tiny(), tmp / "full", {false, true, -1});
   REQUIRE_THROWS_AS(pipeline::train_to_directory(tiny(), tmp / "crash", {false, true, 23}), train::SimulatedCrash);
-  fs::rename(tmp / "crash" / "checkpoint", tmp / "crash" / "checkpoint.old");  // what a kill there leaves behind
+  fs::remove_all(tmp / "crash" / "checkpoint.prev");  // what a kill there leaves behind
+  fs::rename(tmp / "crash" / "checkpoint", tmp / "crash" / "checkpoint.prev");
   pipeline::resume_training(tmp / "crash", true);
   require_same_results(tmp / "full", tmp / "crash");
   REQUIRE(fs::exists(tmp / "crash" / "checkpoint" / "state.json"));
-  REQUIRE_FALSE(fs::exists(tmp / "crash" / "checkpoint.old"));
+  REQUIRE(fs::exists(tmp / "crash" / "checkpoint.prev" / "state.json"));  // the last two are kept
 }
 
 TEST_CASE("train: resume refuses a checkpoint from different settings", "[fast][train]") {

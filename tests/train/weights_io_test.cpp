@@ -65,6 +65,11 @@ TEST_CASE("train weights io: missing or misshapen files are DataErrors and leave
 
   const std::vector<double> wrong(10, 0.0);
   write_npy(dir / "out.weight.npy", wrong.data(), {2, 5});
+  // The directory's manifest (common/file_manifest.hpp) catches the replaced file first ...
+  REQUIRE_THROWS_WITH(train::load_weights_npy(other, dir.path()),
+                      Catch::Contains("out.weight.npy: 208 bytes") && Catch::Contains("manifest.json records 248"));
+  // ... and without one (weights exported by PyTorch) the shape check names the file and the expected shape.
+  std::filesystem::remove(dir / "manifest.json");
   REQUIRE_THROWS_WITH(train::load_weights_npy(other, dir.path()), Catch::Contains("out.weight.npy") && Catch::Contains("(3, 5)"));
   std::filesystem::remove(dir / "blocks.1.fc1.bias.npy");
   REQUIRE_THROWS_AS(train::load_weights_npy(other, dir.path()), DataError);
